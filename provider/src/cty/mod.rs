@@ -1,0 +1,1 @@
+//! Terraform's value model (go-cty): placeholder until the layer lands.

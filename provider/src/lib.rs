@@ -1,0 +1,9 @@
+//! `terraform-provider-coder`: the Coder Terraform provider.
+//!
+//! Layers, bottom up (each knows nothing about the ones above it):
+//! - [`cty`]: Terraform's value model (types, known/unknown/null values, paths, msgpack and JSON codecs);
+//! - [`schema`]: schema model, diagnostics, validators and the generic plan/apply rules;
+//! - [`plugin`]: go-plugin handshake, AutoMTLS, gRPC services and the tfplugin5/6 adapters;
+//! - [`resources`] and [`data_sources`]: one file per `coder_*` type.
+
+pub mod cty;
