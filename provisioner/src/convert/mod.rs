@@ -1,0 +1,1 @@
+//! Plan/state JSON + DOT graph → Coder resources (in progress).

@@ -1,0 +1,1 @@
+//! HCL variable parsing (in progress).
