@@ -4,6 +4,12 @@
 //! - [`cty`]: Terraform's value model (types, known/unknown/null values, paths, msgpack and JSON codecs);
 //! - [`schema`]: schema model, diagnostics, validators and the generic plan/apply rules;
 //! - [`plugin`]: go-plugin handshake, AutoMTLS, gRPC services and the tfplugin5/6 adapters;
-//! - [`resources`] and [`data_sources`]: one file per `coder_*` type.
+//! - [`provider`], [`resources`] and [`data_sources`]: the Coder provider, one file per `coder_*` type.
 
 pub mod cty;
+pub mod data_sources;
+pub mod env;
+pub mod plugin;
+pub mod provider;
+pub mod resources;
+pub mod schema;

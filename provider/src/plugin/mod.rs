@@ -1,0 +1,1 @@
+//! go-plugin transport and the tfplugin5/6 adapters (being written).
