@@ -31,7 +31,7 @@ pub struct PlanRequest<'a> {
     pub prior_private: Vec<u8>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PlanResponse {
     pub planned_state: Value,
     pub requires_replace: Vec<AttributePath>,
@@ -47,14 +47,14 @@ pub struct ApplyRequest<'a> {
     pub planned_private: Vec<u8>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ApplyResponse {
     pub new_state: Value,
     pub private: Vec<u8>,
     pub diagnostics: Diagnostics,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ReadResponse {
     pub new_state: Value,
     pub private: Vec<u8>,
@@ -81,4 +81,25 @@ pub trait ProviderServer: Send + Sync + 'static {
     fn read_data_source(&self, type_name: &str, config: Value) -> (Value, Diagnostics);
     /// Terraform asks in-flight work to stop (Ctrl-C). Advisory.
     fn stop(&self) {}
+}
+
+impl Default for PlanResponse {
+    fn default() -> Self {
+        PlanResponse {
+            planned_state: Value::Null,
+            requires_replace: Vec::new(),
+            planned_private: Vec::new(),
+            diagnostics: Diagnostics::new(),
+        }
+    }
+}
+
+impl Default for ApplyResponse {
+    fn default() -> Self {
+        ApplyResponse {
+            new_state: Value::Null,
+            private: Vec::new(),
+            diagnostics: Diagnostics::new(),
+        }
+    }
 }
