@@ -2,6 +2,7 @@
 //! about Coder; the `coder_*` types are written against this module.
 
 pub mod diag;
+pub mod docs;
 pub mod framework;
 pub mod model;
 pub mod plan;

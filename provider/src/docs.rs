@@ -1,0 +1,111 @@
+//! The provider's documentation set: which page each type gets, where its example lives, and the
+//! hand-written guides. Rendering itself is generic (`schema::docs`).
+
+use std::path::{Path, PathBuf};
+
+use crate::schema::docs::{render_page, Page, PageKind};
+use crate::schema::ProviderServer;
+
+const PROGRAM: &str = "terraform-provider-coder";
+
+/// Guides are prose, so they live as files and are copied verbatim.
+const GUIDES: &[(&str, &str)] = &[(
+    "late-2022-templates.md",
+    include_str!("../guides/late-2022-templates.md"),
+)];
+
+/// One file of the documentation set, relative to the repository root.
+pub struct DocFile {
+    pub path: PathBuf,
+    pub contents: String,
+}
+
+fn page_name(type_name: &str) -> &str {
+    type_name.strip_prefix("coder_").unwrap_or(type_name)
+}
+
+fn read_example(root: &Path, relative: &str) -> std::io::Result<Option<String>> {
+    match std::fs::read_to_string(root.join(relative)) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Renders every page from the provider's schemas and the examples under `root/examples`.
+pub fn render_all(root: &Path) -> std::io::Result<Vec<DocFile>> {
+    let framework = crate::provider::framework();
+    let schemas = framework.schemas();
+    let mut files = Vec::new();
+
+    let example = read_example(root, "examples/provider/provider.tf")?;
+    files.push(DocFile {
+        path: PathBuf::from("docs/index.md"),
+        contents: render_page(&Page {
+            kind: PageKind::Provider,
+            name: "coder",
+            program: PROGRAM,
+            schema: &schemas.provider,
+            example: example.as_deref(),
+        }),
+    });
+    for (name, schema) in &schemas.resources {
+        let example = read_example(root, &format!("examples/resources/{name}/resource.tf"))?;
+        files.push(DocFile {
+            path: PathBuf::from(format!("docs/resources/{}.md", page_name(name))),
+            contents: render_page(&Page {
+                kind: PageKind::Resource,
+                name,
+                program: PROGRAM,
+                schema,
+                example: example.as_deref(),
+            }),
+        });
+    }
+    for (name, schema) in &schemas.data_sources {
+        let example = read_example(root, &format!("examples/data-sources/{name}/data-source.tf"))?;
+        files.push(DocFile {
+            path: PathBuf::from(format!("docs/data-sources/{}.md", page_name(name))),
+            contents: render_page(&Page {
+                kind: PageKind::DataSource,
+                name,
+                program: PROGRAM,
+                schema,
+                example: example.as_deref(),
+            }),
+        });
+    }
+    for (file, text) in GUIDES {
+        files.push(DocFile {
+            path: PathBuf::from(format!("docs/guides/{file}")),
+            contents: (*text).to_string(),
+        });
+    }
+    Ok(files)
+}
+
+/// Paths (relative to `root`) whose contents differ from what [`render_all`] produces, plus
+/// stray files under `docs/` that it would not produce.
+pub fn stale_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let expected = render_all(root)?;
+    let mut stale = Vec::new();
+    for file in &expected {
+        let current = std::fs::read_to_string(root.join(&file.path)).ok();
+        if current.as_deref() != Some(file.contents.as_str()) {
+            stale.push(file.path.clone());
+        }
+    }
+    for dir in ["docs", "docs/resources", "docs/data-sources", "docs/guides"] {
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = PathBuf::from(dir).join(entry.file_name());
+            let is_md = path.extension().is_some_and(|e| e == "md");
+            if is_md && !expected.iter().any(|f| f.path == path) {
+                stale.push(path);
+            }
+        }
+    }
+    Ok(stale)
+}
