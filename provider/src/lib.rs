@@ -9,6 +9,7 @@
 pub mod cty;
 pub mod data_sources;
 pub mod env;
+pub mod go_url;
 pub mod plugin;
 pub mod provider;
 pub mod resources;

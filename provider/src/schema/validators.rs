@@ -28,23 +28,80 @@ pub fn go_quoted_list(items: &[&str]) -> String {
     format!("[{}]", quoted.join(" "))
 }
 
-/// Go's `%q` of a string (double quotes, backslash escapes).
+/// Go's `%q` of a string (`strconv.Quote`).
 pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
+    go_quote_bytes(s.as_bytes())
+}
+
+/// Go's `strconv.Quote` of arbitrary bytes: printable runes as they are; `\a \b \f \n \r \t \v`;
+/// other ASCII controls and each byte of invalid UTF-8 as `\xNN`; other unprintable runes as
+/// `\uNNNN` / `\UNNNNNNNN`.
+pub fn go_quote_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + 2);
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c => out.push(c),
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let valid = match std::str::from_utf8(rest) {
+            Ok(all) => all,
+            Err(e) => std::str::from_utf8(&rest[..e.valid_up_to()]).unwrap_or_default(),
+        };
+        for c in valid.chars() {
+            push_go_escaped(&mut out, c);
+        }
+        rest = &rest[valid.len()..];
+        // Go decodes an invalid sequence one byte at a time, each shown as `\xNN`.
+        if let Some((&bad, tail)) = rest.split_first() {
+            out.push_str(&format!("\\x{bad:02x}"));
+            rest = tail;
         }
     }
     out.push('"');
     out
+}
+
+fn push_go_escaped(out: &mut String, c: char) {
+    match c {
+        '"' => out.push_str("\\\""),
+        '\\' => out.push_str("\\\\"),
+        '\u{07}' => out.push_str("\\a"),
+        '\u{08}' => out.push_str("\\b"),
+        '\u{0c}' => out.push_str("\\f"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\u{0b}' => out.push_str("\\v"),
+        c if go_is_print(c) => out.push(c),
+        c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+        c if (c as u32) <= 0xffff => out.push_str(&format!("\\u{:04x}", c as u32)),
+        c => out.push_str(&format!("\\U{:08x}", c as u32)),
+    }
+}
+
+/// An approximation of Go's `unicode.IsPrint` without the Unicode tables: the space is
+/// printable, other spaces, controls, format characters and private-use runes are not.
+fn go_is_print(c: char) -> bool {
+    let u = c as u32;
+    if c == ' ' {
+        return true;
+    }
+    !(c.is_control()
+        || c.is_whitespace()
+        || matches!(
+            u,
+            0xad | 0x600..=0x605
+                | 0x61c
+                | 0x6dd
+                | 0x70f
+                | 0x180e
+                | 0x200b..=0x200f
+                | 0x202a..=0x202e
+                | 0x2060..=0x206f
+                | 0xfeff
+                | 0xfff9..=0xfffb
+                | 0xe000..=0xf8ff
+                | 0xf0000..
+        )
+        || (u & 0xfffe) == 0xfffe)
 }
 
 /// StringInSlice (case-sensitive).
@@ -158,7 +215,9 @@ pub fn string_match(pattern: &'static str, message: &'static str) -> Validator {
 }
 
 /// A validator from a function returning an error message for a string value.
-pub fn string_check(check: impl Fn(&str) -> Result<(), String> + Send + Sync + 'static) -> Validator {
+pub fn string_check(
+    check: impl Fn(&str) -> Result<(), String> + Send + Sync + 'static,
+) -> Validator {
     Validator::new(move |value, path| match value.as_str() {
         Some(s) => match check(s) {
             Ok(()) => Vec::new(),
@@ -177,7 +236,9 @@ mod tests {
     }
 
     fn first_message(v: &Validator, value: Value, key: &str) -> Option<String> {
-        v.check(&value, &path(key)).first().map(|d| d.summary.clone())
+        v.check(&value, &path(key))
+            .first()
+            .map(|d| d.summary.clone())
     }
 
     #[test]
@@ -222,7 +283,11 @@ mod tests {
     fn uuid_accepts_hyphenated_only() {
         let v = is_uuid();
         assert_eq!(
-            first_message(&v, Value::string("6f6f6f6f-0000-4000-8000-000000000000"), "app_id"),
+            first_message(
+                &v,
+                Value::string("6f6f6f6f-0000-4000-8000-000000000000"),
+                "app_id"
+            ),
             None
         );
         assert_eq!(
@@ -243,5 +308,10 @@ mod tests {
     #[test]
     fn go_quote_escapes() {
         assert_eq!(go_quote("a\"b\n"), r#""a\"b\n""#);
+        assert_eq!(
+            go_quote("\u{7}\u{1}\u{7f}é\u{85}"),
+            r#""\a\x01\x7fé\u0085""#
+        );
+        assert_eq!(go_quote_bytes(b"%\xc3x"), r#""%\xc3x""#);
     }
 }
