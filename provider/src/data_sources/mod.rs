@@ -1,3 +1,16 @@
 //! Data source types, one file each.
 
+pub mod external_auth;
+pub mod git_auth;
+mod go_json;
+mod go_strconv;
+pub mod parameter;
+pub mod provisioner;
+pub mod secret;
+pub mod task;
+#[cfg(test)]
+mod test_support;
 pub mod workspace;
+pub mod workspace_owner;
+pub mod workspace_preset;
+pub mod workspace_tags;
