@@ -23,6 +23,10 @@ pub trait Resource<M>: Send + Sync {
     fn schema(&self) -> Schema;
     /// Cross-attribute checks on configuration (may contain unknowns).
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+    /// Adjusts the generic plan where a computed value already follows from the configuration
+    /// (may hold unknowns) at plan time, so it is known to Terraform before apply. Runs
+    /// before `check_plan`; whatever it makes known, `create` must return unchanged.
+    fn refine_plan(&self, _config: &Value, _planned: &mut Value) {}
     /// Plan-time checks on the planned object (upstream's CustomizeDiff).
     fn check_plan(&self, _planned: &Value, _diags: &mut Diagnostics) {}
     /// Creates the object: resolve every unknown of `planned`. An unknown `id` left in place
@@ -298,12 +302,13 @@ impl<P: ProviderDefinition> ProviderServer for Framework<P> {
             };
         }
         let create = request.prior_state.is_null();
-        let planned = plan_object(
+        let mut planned = plan_object(
             &schema.block,
             &request.config,
             &request.proposed_new_state,
             create,
         );
+        resource.refine_plan(&request.config, &mut planned);
         let mut diagnostics = Diagnostics::new();
         resource.check_plan(&planned, &mut diagnostics);
         let replace = if create {

@@ -27,9 +27,15 @@ pub fn lookup_flat<'v>(root: &'v Value, flat_key: &str) -> Option<&'v Value> {
 }
 
 /// SDKv2 counts a conflicting key as set when it is present with a known, non-null value
-/// (even `false` or `""`).
+/// (even `false` or `""`). Its configuration shim leaves out block types with no blocks, so an
+/// empty list or set (how Terraform sends an absent block) does not count either. (An empty
+/// list *attribute* would count in SDKv2; no schema names one in a conflict.)
 fn is_set(value: Option<&Value>) -> bool {
-    matches!(value, Some(v) if !v.is_null() && v.is_known())
+    match value {
+        Some(Value::List(items) | Value::Set(items)) => !items.is_empty(),
+        Some(v) => !v.is_null() && v.is_known(),
+        None => false,
+    }
 }
 
 /// Runs every declared check of `block` over `value` (a configuration object that may contain
