@@ -574,6 +574,51 @@ variable "nul" { default = null }
         assert!(complete.template_variables.is_empty());
     }
 
+    #[test]
+    fn hostile_input_gives_results_or_errors_never_panics() {
+        let deep_json = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let deep_hcl = format!("x = {}1{}\n", "[".repeat(100), "]".repeat(100));
+        let inputs = [
+            (
+                "main.tf",
+                "variable \"a\" { default = 18446744073709551615 * 18446744073709551615 }",
+            ),
+            ("main.tf", "variable \"a\" { default = 5 % 0 }"),
+            ("main.tf", "variable \"a\" { default = 1e308 * 10 }"),
+            (
+                "main.tf",
+                "variable \"a\" { default = [for x in [9223372036854775807]: x * 4] }",
+            ),
+            (
+                "main.tf",
+                "variable \"a\" { default = \"${18446744073709551615 * 2}\" }",
+            ),
+            ("main.tf", "x = {\n\u{e9}"),
+            ("main.tf", "x = \"\\"),
+            (
+                "main.tf",
+                "x = {\"\u{e9}\" = 1, \"\u{e9}\" = 2, \"\" = 3, \"\" = 4}\n",
+            ),
+            ("main.tf", "x = <<-\n"),
+            ("main.tf", "/*"),
+            ("main.tf", deep_hcl.as_str()),
+            ("main.tf.json", deep_json.as_str()),
+            (
+                "main.tf.json",
+                "{\"variable\": {\"a\": {\"default\": 1e999}}}",
+            ),
+            (
+                "main.tf.json",
+                "{\"variable\": {\"a\": {\"default\": \"${\"}}}",
+            ),
+            ("main.tf.json", ""),
+        ];
+        for (name, src) in inputs {
+            // Either outcome is fine; reaching the end of the loop is the test.
+            let _ = parse(&[(name, src)]);
+        }
+    }
+
     mod directory {
         use super::super::*;
         use std::fs;

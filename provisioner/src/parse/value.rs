@@ -35,9 +35,93 @@ pub struct EvalProblem {
 
 /// Evaluates an expression with an empty context, as upstream does (`Expr.Value(nil)`).
 pub fn evaluate(expr: &hcl::Expression) -> Result<Value, EvalProblem> {
-    match expr.evaluate(&Context::new()) {
-        Ok(value) => Ok(Value::from_hcl(value)),
-        Err(err) => Err(eval_problem(&err)),
+    let mut expr = expr.clone();
+    fold_arithmetic(&mut expr)?;
+    guarded(|| expr.evaluate(&Context::new())).map(Value::from_hcl)
+}
+
+/// hcl-rs computes integer arithmetic in `u64`/`i64`, which panics (debug) or wraps (release) on
+/// overflow and always panics on `% 0`. cty computes with arbitrary precision, and upstream then
+/// reads the default back as a float64, so computing in `f64` gives the same observable result.
+/// Operations whose operands are number literals (after folding their own operands) are
+/// therefore computed here and replaced by their result; anything else is left to hcl-rs.
+fn fold_arithmetic(expr: &mut hcl::Expression) -> Result<(), EvalProblem> {
+    use hcl::expr::{BinaryOperator as B, Operation, UnaryOperator};
+    use hcl::Expression as E;
+
+    let folded = match expr {
+        E::Array(items) => return items.iter_mut().try_for_each(fold_arithmetic),
+        E::Object(object) => return object.values_mut().try_for_each(fold_arithmetic),
+        E::Parenthesis(inner) => return fold_arithmetic(inner),
+        E::Conditional(c) => {
+            fold_arithmetic(&mut c.cond_expr)?;
+            fold_arithmetic(&mut c.true_expr)?;
+            return fold_arithmetic(&mut c.false_expr);
+        }
+        E::ForExpr(f) => return fold_arithmetic(&mut f.collection_expr),
+        E::Operation(op) => match &mut **op {
+            Operation::Unary(unary) => {
+                fold_arithmetic(&mut unary.expr)?;
+                match (unary.operator, literal_number(&unary.expr)) {
+                    (UnaryOperator::Neg, Some(n)) => -n,
+                    _ => return Ok(()),
+                }
+            }
+            Operation::Binary(binary) => {
+                fold_arithmetic(&mut binary.lhs_expr)?;
+                fold_arithmetic(&mut binary.rhs_expr)?;
+                let (Some(a), Some(b)) = (
+                    literal_number(&binary.lhs_expr),
+                    literal_number(&binary.rhs_expr),
+                ) else {
+                    return Ok(());
+                };
+                let operation_failed = |why: &str| EvalProblem {
+                    summary: "Operation failed".to_string(),
+                    detail: format!("Error during operation: {why}."),
+                };
+                match binary.operator {
+                    B::Plus => a + b,
+                    B::Minus => a - b,
+                    B::Mul => a * b,
+                    B::Div if b == 0.0 => return Err(operation_failed("can't divide by zero")),
+                    B::Div => a / b,
+                    B::Mod if b == 0.0 => {
+                        return Err(operation_failed("can't use zero as divisor"))
+                    }
+                    B::Mod => a % b,
+                    _ => return Ok(()),
+                }
+            }
+        },
+        _ => return Ok(()),
+    };
+    *expr = E::Number(hcl::Number::from_f64(folded).ok_or_else(|| EvalProblem {
+        summary: "Operation failed".to_string(),
+        detail: "Error during operation: the result is out of range.".to_string(),
+    })?);
+    Ok(())
+}
+
+fn literal_number(expr: &hcl::Expression) -> Option<f64> {
+    match expr {
+        hcl::Expression::Number(n) => n.as_f64(),
+        hcl::Expression::Parenthesis(inner) => literal_number(inner),
+        _ => None,
+    }
+}
+
+/// Runs an hcl-rs evaluation, turning a panic inside hcl-rs (integer arithmetic that
+/// [`fold_arithmetic`] cannot see, e.g. inside a `for` body or a template string) into an
+/// error instead of taking the caller down.
+fn guarded<T>(evaluation: impl FnOnce() -> Result<T, hcl::eval::Error>) -> Result<T, EvalProblem> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(evaluation)) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(err)) => Err(eval_problem(&err)),
+        Err(_) => Err(EvalProblem {
+            summary: "Operation failed".to_string(),
+            detail: "Error during operation: the result is out of range.".to_string(),
+        }),
     }
 }
 
@@ -47,19 +131,22 @@ pub fn evaluate_json_template(text: &str) -> Result<Value, EvalProblem> {
     if !text.contains("${") && !text.contains("%{") {
         return Ok(Value::String(text.to_string()));
     }
-    let template: hcl::Template = text.parse().map_err(|err: hcl::Error| EvalProblem {
-        summary: "Invalid template".to_string(),
-        detail: err.to_string(),
+    let template: hcl::Template = text.parse().map_err(|err: hcl::Error| {
+        let message = match &err {
+            hcl::Error::Parse(parse) => parse.message().to_string(),
+            other => other.to_string(),
+        };
+        EvalProblem {
+            summary: "Invalid template".to_string(),
+            detail: format!("The template could not be parsed: {message}."),
+        }
     })?;
     // A template that is exactly one interpolation yields that value unconverted (HCL's
     // "interpolation unwrapping").
     if let [hcl::template::Element::Interpolation(interp)] = template.elements() {
         return evaluate(&interp.expr);
     }
-    template
-        .evaluate(&Context::new())
-        .map(Value::String)
-        .map_err(|err| eval_problem(&err))
+    guarded(|| template.evaluate(&Context::new())).map(Value::String)
 }
 
 fn eval_problem(err: &hcl::eval::Error) -> EvalProblem {
@@ -367,6 +454,31 @@ mod tests {
             default_of("<<EOT\nhello\nEOT\n").as_deref(),
             Some("hello\n")
         );
+    }
+
+    #[test]
+    fn arithmetic_is_computed_in_float_without_overflow() {
+        assert_eq!(
+            default_of("18446744073709551615 * 2").as_deref(),
+            Some("36893488147419103000")
+        );
+        assert_eq!(default_of("(1 + 2) * -3").as_deref(), Some("-9"));
+        assert_eq!(default_of("7 % 4").as_deref(), Some("3"));
+        assert_eq!(
+            default_of("[1 + 1, { a = 2 * 2 }]").as_deref(),
+            Some("[2,{\"a\":4}]")
+        );
+    }
+
+    #[test]
+    fn division_and_modulo_by_zero_fail() {
+        let div = eval_src("1 / 0").err().map(|p| p.detail);
+        assert_eq!(
+            div.as_deref(),
+            Some("Error during operation: can't divide by zero.")
+        );
+        let rem = eval_src("5 % 0").err().map(|p| p.summary);
+        assert_eq!(rem.as_deref(), Some("Operation failed"));
     }
 
     #[test]
