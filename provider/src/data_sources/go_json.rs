@@ -130,8 +130,9 @@ fn invalid(c: u8, context: &str) -> String {
     format!("invalid character {quoted} {context}")
 }
 
-/// Go's `encoding/json` refuses nesting deeper than this.
-const MAX_DEPTH: usize = 10_000;
+/// Go refuses nesting deeper than 10000; we stop earlier so deep input cannot exhaust the
+/// stack of the request thread (no real group or role list comes anywhere near).
+const MAX_DEPTH: usize = 512;
 
 struct Parser<'a> {
     bytes: &'a [u8],
@@ -166,8 +167,8 @@ impl Parser<'_> {
     fn value(&mut self, depth: usize) -> Result<Json, String> {
         self.skip_space();
         let c = self.peek()?;
-        if depth > MAX_DEPTH {
-            return Err("exceeded max depth".to_string());
+        if depth > MAX_DEPTH && (c == b'[' || c == b'{') {
+            return Err(invalid(c, "exceeded max depth"));
         }
         match c {
             b'{' => {
@@ -477,6 +478,15 @@ mod tests {
             decode_string_maps(r#"[{"name":"admin","org_id":null}]"#, Framing::FirstValue).unwrap();
         assert_eq!(roles[0]["name"], "admin");
         assert_eq!(roles[0]["org_id"], "");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_recursing_further() {
+        let deep = "[".repeat(100_000);
+        assert_eq!(
+            groups(&deep).unwrap_err(),
+            "invalid character '[' exceeded max depth"
+        );
     }
 
     #[test]

@@ -26,9 +26,9 @@ pub fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-/// Whether `strconv.ParseFloat(s, 64)` succeeds: decimal and hexadecimal (`0x1.8p3`) forms,
-/// `inf`/`infinity`/`nan` in any case, underscores only between digits of a prefixed number,
-/// and no overflow (a finite literal that rounds to infinity is an error in Go).
+/// Whether `strconv.ParseFloat(s, 64)` succeeds: Go's float literal syntax (decimal, or
+/// hexadecimal with a mandatory `p` exponent, `_` between digits), `inf`/`infinity`/`nan` in any
+/// case, and no overflow (a finite literal that rounds to infinity is an error in Go).
 pub fn is_go_float(s: &str) -> bool {
     let (signed, body) = match s.strip_prefix(['+', '-']) {
         Some(rest) => (true, rest),
@@ -42,82 +42,100 @@ pub fn is_go_float(s: &str) -> bool {
         // Go reads a sign only in front of infinities.
         return !signed;
     }
-    if let Some(hex) = lower.strip_prefix("0x") {
-        return is_hex_float(hex);
-    }
-    if !is_decimal_float(body) {
+    let Some(hex) = float_syntax(s) else {
         return false;
+    };
+    let digits: String = s.chars().filter(|&c| c != '_').collect();
+    if hex {
+        hex_float_is_finite(&digits)
+    } else {
+        digits.parse::<f64>().is_ok_and(f64::is_finite)
     }
-    s.parse::<f64>().is_ok_and(f64::is_finite)
 }
 
-/// `digits [. digits] [e [sign] digits]` with at least one mantissa digit.
-fn is_decimal_float(s: &str) -> bool {
-    let bytes = s.as_bytes();
+/// Go's `readFloat` over the whole string: `Some(is_hex)` when it is a well-formed literal.
+fn float_syntax(s: &str) -> Option<bool> {
+    let b = s.as_bytes();
     let mut i = 0;
-    let mut mantissa_digits = 0;
-    while i < bytes.len() && bytes[i].is_ascii_digit() {
+    if matches!(b.first(), Some(b'+' | b'-')) {
         i += 1;
-        mantissa_digits += 1;
     }
-    if i < bytes.len() && bytes[i] == b'.' {
+    let hex = i + 2 < b.len() && b[i] == b'0' && (b[i + 1] | 0x20) == b'x';
+    if hex {
+        i += 2;
+    }
+    let (mut saw_dot, mut saw_digits, mut underscores) = (false, false, false);
+    while i < b.len() {
+        match b[i] {
+            b'_' => underscores = true,
+            b'.' if !saw_dot => saw_dot = true,
+            c if c.is_ascii_digit() || (hex && c.is_ascii_hexdigit()) => saw_digits = true,
+            _ => break,
+        }
         i += 1;
-        while i < bytes.len() && bytes[i].is_ascii_digit() {
-            i += 1;
-            mantissa_digits += 1;
-        }
     }
-    if mantissa_digits == 0 {
-        return false;
+    if !saw_digits {
+        return None;
     }
-    if i < bytes.len() && (bytes[i] == b'e' || bytes[i] == b'E') {
+    let exponent = if hex { b'p' } else { b'e' };
+    if i < b.len() && (b[i] | 0x20) == exponent {
         i += 1;
-        if i < bytes.len() && (bytes[i] == b'+' || bytes[i] == b'-') {
+        if matches!(b.get(i), Some(b'+' | b'-')) {
             i += 1;
         }
-        let start = i;
-        while i < bytes.len() && bytes[i].is_ascii_digit() {
+        if !b.get(i).is_some_and(u8::is_ascii_digit) {
+            return None;
+        }
+        while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
+            underscores |= b[i] == b'_';
             i += 1;
         }
-        if i == start {
-            return false;
-        }
+    } else if hex {
+        return None;
     }
-    i == bytes.len()
+    if i != b.len() || (underscores && !underscore_ok(s)) {
+        return None;
+    }
+    Some(hex)
 }
 
-/// After `0x`: hex digits with an optional point, then a mandatory `p` exponent; `_` may
-/// separate digits. Overflow is checked on the value.
-fn is_hex_float(s: &str) -> bool {
-    let Some((mantissa, exponent)) = s.split_once('p') else {
+/// Go's rule for `_` in number literals: only between digits, or after a base prefix.
+fn underscore_ok(s: &str) -> bool {
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s).as_bytes();
+    let mut saw = b'^';
+    let mut i = 0;
+    let mut hex = false;
+    if s.len() >= 2 && s[0] == b'0' && matches!(s[1] | 0x20, b'b' | b'o' | b'x') {
+        i = 2;
+        saw = b'0';
+        hex = (s[1] | 0x20) == b'x';
+    }
+    for &c in &s[i..] {
+        if c.is_ascii_digit() || (hex && c.is_ascii_hexdigit()) {
+            saw = b'0';
+        } else if c == b'_' {
+            if saw != b'0' {
+                return false;
+            }
+            saw = b'_';
+        } else {
+            if saw == b'_' {
+                return false;
+            }
+            saw = b'!';
+        }
+    }
+    saw != b'_'
+}
+
+/// Whether a well-formed hexadecimal literal (underscores removed) stays below `f64::MAX`.
+fn hex_float_is_finite(literal: &str) -> bool {
+    let body = literal.trim_start_matches(['+', '-']);
+    let body = &body[2.min(body.len())..];
+    let Some((mantissa, exponent)) = body.split_once(['p', 'P']) else {
         return false;
     };
     let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let ok_digits = |part: &str| {
-        !part.starts_with('_')
-            && !part.ends_with('_')
-            && !part.contains("__")
-            && part.chars().all(|c| c.is_ascii_hexdigit() || c == '_')
-    };
-    // The `0x` prefix counts as a digit, so `0x_1p0` is fine.
-    let whole_digits = whole.strip_prefix('_').unwrap_or(whole);
-    if !ok_digits(whole_digits) || !ok_digits(fraction) {
-        return false;
-    }
-    let whole: String = whole.chars().filter(|&c| c != '_').collect();
-    let fraction: String = fraction.chars().filter(|&c| c != '_').collect();
-    if whole.is_empty() && fraction.is_empty() {
-        return false;
-    }
-    let exp_digits = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
-    if exp_digits.is_empty() || !exp_digits.chars().all(|c| c.is_ascii_digit() || c == '_') {
-        return false;
-    }
-    let exp_value: f64 = exponent
-        .replace('_', "")
-        .parse::<f64>()
-        .unwrap_or(f64::INFINITY);
-    // value = mantissa * 2^exp; estimate the magnitude from the leading digits.
     let mut value = 0f64;
     for c in whole.chars() {
         value = value * 16.0 + f64::from(c.to_digit(16).unwrap_or(0));
@@ -127,7 +145,8 @@ fn is_hex_float(s: &str) -> bool {
         value += f64::from(c.to_digit(16).unwrap_or(0)) * scale;
         scale /= 16.0;
     }
-    value == 0.0 || (value.log2() + exp_value) < 1024.0
+    let exponent: f64 = exponent.parse().unwrap_or(f64::INFINITY);
+    value == 0.0 || value.log2() + exponent < 1024.0
 }
 
 #[cfg(test)]
@@ -185,7 +204,8 @@ mod tests {
             assert!(is_go_float(ok), "{ok} should parse");
         }
         for bad in [
-            "", ".", "1e", "abc", "1_000", "0x1", "+nan", "1e400", "infin", " 1", "1 ",
+            "", ".", "1e", "abc", "_1", "1_", "1__0", "1_.5", "0x1", "+nan", "1e400", "infin",
+            " 1", "1 ", "0x", "0b1", "1.2.3", "0x1p2000",
         ] {
             assert!(!is_go_float(bad), "{bad} should not parse");
         }

@@ -24,7 +24,10 @@ const SPACE: &str = r"\t\n\f\r ";
 /// Compiles a Go pattern; the error is Go's `regexp.Compile` message.
 pub fn compile(pattern: &str) -> Result<Regex, String> {
     let translated = translate(pattern)?;
-    Regex::new(&translated).map_err(|_| go_error_for(pattern))
+    Regex::new(&translated).map_err(|e| match e {
+        regex::Error::CompiledTooBig(_) => go_message("expression too large", pattern),
+        _ => go_error_for(pattern),
+    })
 }
 
 fn go_message(code: &str, expr: &str) -> String {
