@@ -63,7 +63,10 @@ pub fn render_all(root: &Path) -> std::io::Result<Vec<DocFile>> {
         });
     }
     for (name, schema) in &schemas.data_sources {
-        let example = read_example(root, &format!("examples/data-sources/{name}/data-source.tf"))?;
+        let example = read_example(
+            root,
+            &format!("examples/data-sources/{name}/data-source.tf"),
+        )?;
         files.push(DocFile {
             path: PathBuf::from(format!("docs/data-sources/{}.md", page_name(name))),
             contents: render_page(&Page {

@@ -65,7 +65,9 @@ fn main() -> ExitCode {
 }
 
 fn usage(message: &str) -> ExitCode {
-    eprintln!("coder-provider-docs: {message}\nusage: coder-provider-docs [--check] [--root REPO_DIR]");
+    eprintln!(
+        "coder-provider-docs: {message}\nusage: coder-provider-docs [--check] [--root REPO_DIR]"
+    );
     ExitCode::from(2)
 }
 

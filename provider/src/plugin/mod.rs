@@ -78,8 +78,14 @@ pub fn serve(core: Arc<dyn ProviderServer>, options: ServeOptions) -> ExitCode {
 }
 
 async fn run(core: Arc<dyn ProviderServer>, options: ServeOptions) -> Result<(), ServeError> {
+    // In debug mode nobody negotiates: Terraform reattaches with whatever we announce.
+    let offered = if options.debug {
+        Some("5,6".to_string())
+    } else {
+        std::env::var("PLUGIN_PROTOCOL_VERSIONS").ok()
+    };
     let version = handshake::negotiate_version(
-        std::env::var("PLUGIN_PROTOCOL_VERSIONS").ok().as_deref(),
+        offered.as_deref(),
         std::env::var(handshake::VERSION_OVERRIDE_ENV)
             .ok()
             .as_deref(),
