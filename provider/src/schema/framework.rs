@@ -75,7 +75,9 @@ fn random_id() -> Value {
 
 fn unknown_type(kind: &str, name: &str) -> Diagnostics {
     Diagnostic::error(format!("Unknown {kind} type"))
-        .detail(format!("This provider does not support the {kind} type {name:?}."))
+        .detail(format!(
+            "This provider does not support the {kind} type {name:?}."
+        ))
         .into()
 }
 
@@ -127,7 +129,10 @@ impl<P: ProviderDefinition> Framework<P> {
     }
 
     fn data_source(&self, name: &str) -> Result<(&dyn DataSource<P::Meta>, &Schema), Diagnostics> {
-        match (self.data_sources.get(name), self.schemas.data_sources.get(name)) {
+        match (
+            self.data_sources.get(name),
+            self.schemas.data_sources.get(name),
+        ) {
             (Some(d), Some(s)) => Ok((d.as_ref(), s)),
             _ => Err(unknown_type("data source", name)),
         }
@@ -149,9 +154,11 @@ fn ensure_id(value: &mut Value) {
 /// store null instead.
 fn settle(mut value: Value, what: &str, diags: &mut Diagnostics) -> Value {
     if !value.is_wholly_known() {
-        diags.push(Diagnostic::error("Provider returned an incomplete object").detail(format!(
-            "The provider left a value unknown after {what}; this is a bug in the provider."
-        )));
+        diags.push(
+            Diagnostic::error("Provider returned an incomplete object").detail(format!(
+                "The provider left a value unknown after {what}; this is a bug in the provider."
+            )),
+        );
         unknowns_to_null(&mut value);
     }
     value
@@ -188,7 +195,13 @@ impl<P: ProviderDefinition> ProviderServer for Framework<P> {
             Err(d) => return d,
         };
         let mut diags = Diagnostics::new();
-        check_config(&schema.block, config, &AttributePath::root(), config, &mut diags);
+        check_config(
+            &schema.block,
+            config,
+            &AttributePath::root(),
+            config,
+            &mut diags,
+        );
         resource.validate(config, &mut diags);
         diags
     }
@@ -199,7 +212,13 @@ impl<P: ProviderDefinition> ProviderServer for Framework<P> {
             Err(d) => return d,
         };
         let mut diags = Diagnostics::new();
-        check_config(&schema.block, config, &AttributePath::root(), config, &mut diags);
+        check_config(
+            &schema.block,
+            config,
+            &AttributePath::root(),
+            config,
+            &mut diags,
+        );
         data_source.validate(config, &mut diags);
         diags
     }

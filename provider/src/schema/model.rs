@@ -16,7 +16,9 @@ pub type ValidateFn = dyn Fn(&Value, &AttributePath) -> Vec<Diagnostic> + Send +
 pub struct Validator(pub Arc<ValidateFn>);
 
 impl Validator {
-    pub fn new(f: impl Fn(&Value, &AttributePath) -> Vec<Diagnostic> + Send + Sync + 'static) -> Self {
+    pub fn new(
+        f: impl Fn(&Value, &AttributePath) -> Vec<Diagnostic> + Send + Sync + 'static,
+    ) -> Self {
         Validator(Arc::new(f))
     }
 
@@ -144,7 +146,8 @@ impl Attribute {
     }
 
     pub fn conflicts_with(mut self, keys: &[&str]) -> Self {
-        self.conflicts_with.extend(keys.iter().map(|k| k.to_string()));
+        self.conflicts_with
+            .extend(keys.iter().map(|k| k.to_string()));
         self
     }
 
@@ -218,7 +221,8 @@ impl NestedBlock {
     }
 
     pub fn conflicts_with(mut self, keys: &[&str]) -> Self {
-        self.conflicts_with.extend(keys.iter().map(|k| k.to_string()));
+        self.conflicts_with
+            .extend(keys.iter().map(|k| k.to_string()));
         self
     }
 

@@ -21,7 +21,11 @@ pub fn plan_object(block: &Block, config: &Value, proposed: &Value, create: bool
         Value::Object(attrs) => Some(attrs),
         _ => None,
     };
-    let config_of = |name: &str| config_attrs.and_then(|a| a.get(name)).unwrap_or(&Value::Null);
+    let config_of = |name: &str| {
+        config_attrs
+            .and_then(|a| a.get(name))
+            .unwrap_or(&Value::Null)
+    };
     let mut planned: BTreeMap<String, Value> = proposed_attrs.clone();
 
     for attribute in &block.attributes {
@@ -44,7 +48,9 @@ pub fn plan_object(block: &Block, config: &Value, proposed: &Value, create: bool
             continue;
         };
         *slot = match (nested.nesting, &*slot) {
-            (Nesting::Single | Nesting::Group, v) => plan_object(&nested.block, configured, v, create),
+            (Nesting::Single | Nesting::Group, v) => {
+                plan_object(&nested.block, configured, v, create)
+            }
             (Nesting::List, Value::List(items)) => {
                 let configs = configured.elements().unwrap_or(&[]);
                 Value::List(
@@ -127,14 +133,21 @@ mod tests {
         Block::new()
             .attr(Attribute::string("id").optional_computed())
             .attr(Attribute::string("name").required().force_new())
-            .attr(Attribute::string("share").default(Value::string("owner")).force_new())
+            .attr(
+                Attribute::string("share")
+                    .default(Value::string("owner"))
+                    .force_new(),
+            )
             .attr(Attribute::string("token").computed().sensitive())
-            .block(NestedBlock::list(
-                "check",
-                Block::new()
-                    .attr(Attribute::string("url").required())
-                    .attr(Attribute::bool("on").default(Value::bool(true))),
-            ).force_new())
+            .block(
+                NestedBlock::list(
+                    "check",
+                    Block::new()
+                        .attr(Attribute::string("url").required())
+                        .attr(Attribute::bool("on").default(Value::bool(true))),
+                )
+                .force_new(),
+            )
     }
 
     #[test]
@@ -146,14 +159,20 @@ mod tests {
             ("token", Value::Null),
             (
                 "check",
-                Value::List(vec![obj(&[("url", Value::string("u")), ("on", Value::Null)])]),
+                Value::List(vec![obj(&[
+                    ("url", Value::string("u")),
+                    ("on", Value::Null),
+                ])]),
             ),
         ]);
         let planned = plan_object(&block(), &config, &config, true);
         assert_eq!(planned.get_attr("id"), Some(&Value::Unknown));
         assert_eq!(planned.get_attr("share"), Some(&Value::string("owner")));
         assert_eq!(planned.get_attr("token"), Some(&Value::Unknown));
-        let check = planned.get_attr("check").and_then(|c| c.elements()).map(|e| e[0].clone());
+        let check = planned
+            .get_attr("check")
+            .and_then(|c| c.elements())
+            .map(|e| e[0].clone());
         assert_eq!(
             check.as_ref().and_then(|c| c.get_attr("on")),
             Some(&Value::bool(true))

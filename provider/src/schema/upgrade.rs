@@ -14,7 +14,10 @@ pub enum UpgradeError {
     #[error("stored state is not valid JSON: {0}")]
     Json(String),
     #[error("stored state at {path}: expected {expected}")]
-    Shape { path: String, expected: &'static str },
+    Shape {
+        path: String,
+        expected: &'static str,
+    },
     #[error("stored state at {path}: {message}")]
     Value { path: String, message: String },
 }
@@ -59,7 +62,11 @@ fn upgrade_object(
             (Nesting::List | Nesting::Set, serde_json::Value::Array(items)) => {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
-                    out.push(upgrade_object(&nested.block, item, &at.clone().index(i as i64))?);
+                    out.push(upgrade_object(
+                        &nested.block,
+                        item,
+                        &at.clone().index(i as i64),
+                    )?);
                 }
                 if nested.nesting == Nesting::Set {
                     Value::set(out)
@@ -70,7 +77,10 @@ fn upgrade_object(
             (Nesting::Map, serde_json::Value::Object(items)) => {
                 let mut out = BTreeMap::new();
                 for (k, item) in items {
-                    out.insert(k.clone(), upgrade_object(&nested.block, item, &at.clone().key(k))?);
+                    out.insert(
+                        k.clone(),
+                        upgrade_object(&nested.block, item, &at.clone().key(k))?,
+                    );
                 }
                 Value::Map(out)
             }
@@ -108,10 +118,15 @@ mod tests {
         let v = upgrade_json(&block(), raw).expect("upgrade");
         assert_eq!(v.get_attr("id"), Some(&Value::string("a")));
         assert_eq!(v.get_attr("api_key_scope"), Some(&Value::string("all")));
-        assert_eq!(v.get_attr("connection_timeout"), Some(&Value::number_i64(5)));
+        assert_eq!(
+            v.get_attr("connection_timeout"),
+            Some(&Value::number_i64(5))
+        );
         assert_eq!(v.get_attr("login_before_ready"), None);
         assert_eq!(
-            v.get_attr("metadata").and_then(|m| m.elements()).map(|e| e.len()),
+            v.get_attr("metadata")
+                .and_then(|m| m.elements())
+                .map(|e| e.len()),
             Some(1)
         );
     }

@@ -146,7 +146,9 @@ pub fn apply_defaults(block: &Block, value: &mut Value) {
     }
     for nested in &block.blocks {
         if let Some(v) = attrs.get_mut(&nested.name) {
-            for_each_element_mut(nested.nesting, v, |item| apply_defaults(&nested.block, item));
+            for_each_element_mut(nested.nesting, v, |item| {
+                apply_defaults(&nested.block, item)
+            });
         }
     }
 }
@@ -164,7 +166,11 @@ pub fn unknowns_to_null(value: &mut Value) {
     }
 }
 
-pub(crate) fn for_each_element_mut(nesting: Nesting, value: &mut Value, mut f: impl FnMut(&mut Value)) {
+pub(crate) fn for_each_element_mut(
+    nesting: Nesting,
+    value: &mut Value,
+    mut f: impl FnMut(&mut Value),
+) {
     match (nesting, value) {
         (Nesting::Single | Nesting::Group, v @ Value::Object(_)) => f(v),
         (Nesting::List | Nesting::Set, Value::List(items) | Value::Set(items)) => {
@@ -194,8 +200,7 @@ pub fn semantically_equal(a: &Value, b: &Value) -> bool {
 
 fn maps_equal(x: &BTreeMap<String, Value>, y: &BTreeMap<String, Value>) -> bool {
     x.len() == y.len()
-        && x
-            .iter()
+        && x.iter()
             .all(|(k, v)| y.get(k).is_some_and(|w| semantically_equal(v, w)))
 }
 
@@ -230,7 +235,11 @@ mod tests {
     #[test]
     fn conflicts_fire_even_for_false() {
         let block = Block::new()
-            .attr(Attribute::string("command").optional().conflicts_with(&["subdomain"]))
+            .attr(
+                Attribute::string("command")
+                    .optional()
+                    .conflicts_with(&["subdomain"]),
+            )
             .attr(Attribute::bool("subdomain").optional());
         let config = obj(&[
             ("command", Value::string("ls")),
@@ -245,7 +254,11 @@ mod tests {
 
     #[test]
     fn nested_validators_get_flat_keys() {
-        let inner = Block::new().attr(Attribute::string("mode").required().validate(one_of(&["a"])));
+        let inner = Block::new().attr(
+            Attribute::string("mode")
+                .required()
+                .validate(one_of(&["a"])),
+        );
         let block = Block::new().block(NestedBlock::list("things", inner));
         let config = obj(&[(
             "things",
@@ -261,7 +274,11 @@ mod tests {
 
     #[test]
     fn unknown_values_skip_validation() {
-        let block = Block::new().attr(Attribute::string("mode").required().validate(one_of(&["a"])));
+        let block = Block::new().attr(
+            Attribute::string("mode")
+                .required()
+                .validate(one_of(&["a"])),
+        );
         let config = obj(&[("mode", Value::Unknown)]);
         let mut diags = Diagnostics::new();
         check_config(&block, &config, &AttributePath::root(), &config, &mut diags);
@@ -284,6 +301,9 @@ mod tests {
         let a = Value::Set(vec![Value::string("x"), Value::string("y")]);
         let b = Value::Set(vec![Value::string("y"), Value::string("x")]);
         assert!(semantically_equal(&a, &b));
-        assert!(!semantically_equal(&a, &Value::Set(vec![Value::string("x")])));
+        assert!(!semantically_equal(
+            &a,
+            &Value::Set(vec![Value::string("x")])
+        ));
     }
 }
