@@ -8,6 +8,7 @@
 
 pub mod cty;
 pub mod data_sources;
+pub mod docs;
 pub mod env;
 pub mod go_url;
 pub mod plugin;

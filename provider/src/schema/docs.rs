@@ -64,6 +64,9 @@ fn attribute_line(out: &mut String, a: &Attribute) {
         flags.push("Deprecated".into());
     }
     let mut text = a.description.trim().to_string();
+    if text.is_empty() && a.name == "id" {
+        text = "The ID of this resource.".to_string();
+    }
     if let Some(message) = &a.deprecated {
         if !text.is_empty() {
             text.push(' ');
@@ -127,17 +130,25 @@ fn block_sections(
     heading_level: &str,
     label_style: bool,
 ) {
-    let required: Vec<&Attribute> = block.attributes.iter().filter(|a| a.required).collect();
-    let optional: Vec<&Attribute> = block.attributes.iter().filter(|a| a.optional).collect();
-    let read_only: Vec<&Attribute> = block
-        .attributes
+    // The Registry lists every section alphabetically.
+    let mut attributes: Vec<&Attribute> = block.attributes.iter().collect();
+    attributes.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut blocks: Vec<&NestedBlock> = block.blocks.iter().collect();
+    blocks.sort_by(|a, b| a.name.cmp(&b.name));
+    let required: Vec<&Attribute> = attributes.iter().copied().filter(|a| a.required).collect();
+    let optional: Vec<&Attribute> = attributes.iter().copied().filter(|a| a.optional).collect();
+    let read_only: Vec<&Attribute> = attributes
         .iter()
+        .copied()
         .filter(|a| a.computed && !a.optional && !a.required)
         .collect();
     let required_blocks: Vec<&NestedBlock> =
-        block.blocks.iter().filter(|b| b.min_items > 0).collect();
-    let optional_blocks: Vec<&NestedBlock> =
-        block.blocks.iter().filter(|b| b.min_items == 0).collect();
+        blocks.iter().copied().filter(|b| b.min_items > 0).collect();
+    let optional_blocks: Vec<&NestedBlock> = blocks
+        .iter()
+        .copied()
+        .filter(|b| b.min_items == 0)
+        .collect();
     let path_of = |name: &str| {
         if prefix.is_empty() {
             name.to_string()
@@ -165,7 +176,7 @@ fn block_sections(
     section("Required", &required, &required_blocks);
     section("Optional", &optional, &optional_blocks);
     section("Read-Only", &read_only, &[]);
-    for b in &block.blocks {
+    for b in blocks {
         let path = path_of(&b.name);
         let _ = writeln!(out, "<a id=\"{}\"></a>", anchor("nestedblock", &path));
         let _ = writeln!(out, "### Nested Schema for `{path}`\n");
