@@ -69,25 +69,11 @@ pub fn use_managed_variables(files: &[LoadedFile]) -> Result<bool, Vec<Diagnosti
 
 #[cfg(test)]
 mod tests {
-    use super::super::files::{SourceFile, SourceKind};
-    use super::super::module::load;
+    use super::super::module::load_sources;
     use super::*;
 
     fn managed(files: &[(&str, &str)]) -> Result<bool, Vec<Diagnostic>> {
-        let sources: Vec<SourceFile> = files
-            .iter()
-            .map(|(name, src)| SourceFile {
-                name: name.to_string(),
-                kind: if name.ends_with(".json") {
-                    SourceKind::Json
-                } else {
-                    SourceKind::Native
-                },
-                bytes: src.as_bytes().to_vec(),
-            })
-            .collect();
-        let mut diags = Vec::new();
-        let loaded = load(&sources, &mut diags);
+        let (loaded, diags) = load_sources(files);
         assert!(diags.is_empty(), "{diags:?}");
         use_managed_variables(&loaded)
     }

@@ -161,9 +161,9 @@ mod tests {
     #[test]
     fn keeps_repeated_keys_and_their_lines() {
         let src = "{\n  \"variable\": {\"a\": {}},\n  \"variable\": {\"b\": {}}\n}";
-        let file = parse_json("main.tf.json", src.as_bytes()).unwrap_or_else(|_| panic!());
-        let root = file.root().unwrap_or_else(|_| panic!());
-        let JsonKind::Object(entries) = file.node(root).unwrap_or_else(|_| panic!()).kind else {
+        let file = parse_json("main.tf.json", src.as_bytes()).expect("parses");
+        let root = file.root().expect("root");
+        let JsonKind::Object(entries) = file.node(root).expect("node").kind else {
             panic!("root is an object")
         };
         let lines: Vec<_> = entries

@@ -102,8 +102,9 @@ fn parse_sources(
 ) -> Result<ParsedTemplate, ParseError> {
     let loaded = module::load(sources, &mut diagnostics);
     let declared = variables::collect(&loaded, &mut diagnostics);
-    if diagnostics.iter().any(|d| d.severity == Severity::Error) {
-        return Err(ParseError::LoadModule(Diagnostics(diagnostics)));
+    let diagnostics = Diagnostics(diagnostics);
+    if diagnostics.has_errors() {
+        return Err(ParseError::LoadModule(diagnostics));
     }
 
     let managed_variables = features::use_managed_variables(&loaded)

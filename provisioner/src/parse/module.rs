@@ -126,23 +126,24 @@ pub fn range_text(filename: &str, src: &str, start: usize, end: usize) -> String
     }
 }
 
+/// Loads in-memory `(name, source)` files the way a template directory is loaded.
+#[cfg(test)]
+pub fn load_sources(files: &[(&str, &str)]) -> (Vec<LoadedFile>, Vec<Diagnostic>) {
+    let entries: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .map(|(name, src)| (name.to_string(), src.as_bytes().to_vec()))
+        .collect();
+    let mut diagnostics = Vec::new();
+    let loaded = load(&super::files::from_memory(&entries).0, &mut diagnostics);
+    (loaded, diagnostics)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn load_one(name: &str, src: &str) -> (usize, Vec<Diagnostic>) {
-        let kind = if name.ends_with(".tf.json") {
-            SourceKind::Json
-        } else {
-            SourceKind::Native
-        };
-        let files = vec![SourceFile {
-            name: name.to_string(),
-            kind,
-            bytes: src.as_bytes().to_vec(),
-        }];
-        let mut diags = Vec::new();
-        let loaded = load(&files, &mut diags);
+        let (loaded, diags) = load_sources(&[(name, src)]);
         (loaded.len(), diags)
     }
 

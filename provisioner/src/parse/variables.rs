@@ -301,25 +301,11 @@ fn objects_of<'a>(file: &JsonFile, raw: &'a RawValue) -> Vec<Option<Entries<'a>>
 
 #[cfg(test)]
 mod tests {
-    use super::super::files::{SourceFile, SourceKind};
-    use super::super::module::load;
+    use super::super::module::load_sources;
     use super::*;
 
     fn collect_from(files: &[(&str, &str)]) -> (Vec<DeclaredVariable>, Vec<Diagnostic>) {
-        let sources: Vec<SourceFile> = files
-            .iter()
-            .map(|(name, src)| SourceFile {
-                name: name.to_string(),
-                kind: if name.ends_with(".json") {
-                    SourceKind::Json
-                } else {
-                    SourceKind::Native
-                },
-                bytes: src.as_bytes().to_vec(),
-            })
-            .collect();
-        let mut diags = Vec::new();
-        let loaded = load(&sources, &mut diags);
+        let (loaded, mut diags) = load_sources(files);
         let variables = collect(&loaded, &mut diags);
         (variables, diags)
     }

@@ -86,25 +86,11 @@ pub fn collect(files: &[LoadedFile]) -> Result<BTreeMap<String, String>, Workspa
 
 #[cfg(test)]
 mod tests {
-    use super::super::files::{SourceFile, SourceKind};
-    use super::super::module::load;
+    use super::super::module::load_sources;
     use super::*;
 
     fn tags_of(files: &[(&str, &str)]) -> Result<BTreeMap<String, String>, WorkspaceTagsError> {
-        let sources: Vec<SourceFile> = files
-            .iter()
-            .map(|(name, src)| SourceFile {
-                name: name.to_string(),
-                kind: if name.ends_with(".json") {
-                    SourceKind::Json
-                } else {
-                    SourceKind::Native
-                },
-                bytes: src.as_bytes().to_vec(),
-            })
-            .collect();
-        let mut diags = Vec::new();
-        let loaded = load(&sources, &mut diags);
+        let (loaded, diags) = load_sources(files);
         assert!(diags.is_empty(), "{diags:?}");
         collect(&loaded)
     }
