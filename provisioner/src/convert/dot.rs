@@ -715,4 +715,27 @@ digraph "g" {
             let _ = parse(&input);
         }
     }
+
+    #[test]
+    fn never_panics_on_random_token_soup() {
+        // A fixed-seed generator over the characters that matter to the grammar.
+        const ALPHABET: &[char] = &[
+            'd', 'i', 'g', 'r', 'a', 'p', 'h', 's', 'u', 'b', ' ', '\n', '{', '}', '[', ']', ';',
+            ',', '=', ':', '+', '-', '>', '"', '\\', '<', '/', '*', '#', '.', '0', '9', 'é',
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..5_000 {
+            let mut text = String::from("digraph {");
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            for _ in 0..(seed % 40) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                text.push(ALPHABET[(seed % ALPHABET.len() as u64) as usize]);
+            }
+            let _ = parse(&text);
+        }
+    }
 }
