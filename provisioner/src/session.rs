@@ -1,0 +1,910 @@
+//! One provisioner session: the request flow of Coder's `Session` stream
+//! (coder-provisioner.md §1, §3.2), independent of the transport.
+//!
+//! The client sends `Config` first, then requests one at a time: `Parse`, `Init` (with the
+//! template archive), `Plan`, `Graph`, `Apply`. For each, the session streams zero or more
+//! `Log`s and then exactly one matching *Complete. A `Cancel` that arrives while a request
+//! runs interrupts Terraform; the cancelled request still answers with its Complete. Apply
+//! uses the plan made earlier in the same session, which is kept here and never sent back.
+//! Everything that can go wrong with a request is reported in its Complete's `error`; only
+//! a client breaking the protocol ends the session with an error.
+
+use std::fmt::Display;
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime};
+
+use coder_proto::provisioner::{
+    request, response, ApplyComplete, ApplyRequest, Config, GraphComplete, GraphRequest,
+    GraphSource, InitComplete, InitRequest, Log, LogLevel, Metadata, ParseComplete, PlanComplete,
+    PlanRequest, Request, ResourceReplacement, Response, WorkspaceTransition,
+};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_stream::{Stream, StreamExt};
+use tokio_util::sync::CancellationToken;
+
+use crate::convert::{self, ConvertedState, TfModule, TfPlan, TfState};
+use crate::parse;
+use crate::terraform::timings::stage_timing;
+use crate::terraform::{
+    build_env, extract_archive, BuildInputs, Executor, LogSink, SessionDir, TerraformOptions,
+    WorkRoot,
+};
+
+/// Logged (INFO) when a destroy is planned for a workspace without state (upstream text).
+pub const NOTHING_TO_PLAN: &str = "The terraform state does not exist, there is nothing to do";
+/// Logged (INFO) when such a plan is applied (upstream text).
+pub const NOTHING_TO_APPLY: &str = "The terraform plan does not exist, there is nothing to do";
+
+/// What every session of a server shares.
+#[derive(Debug)]
+pub struct SessionOptions {
+    pub terraform: Arc<TerraformOptions>,
+    /// Where session directories are created.
+    pub work_root: WorkRoot,
+    /// Cancelled when the server shuts down: running requests are cancelled (and still
+    /// answered), then sessions end.
+    pub shutdown: CancellationToken,
+}
+
+impl SessionOptions {
+    pub fn new(terraform: Arc<TerraformOptions>, work_root: WorkRoot) -> SessionOptions {
+        SessionOptions {
+            terraform,
+            work_root,
+            shutdown: CancellationToken::new(),
+        }
+    }
+}
+
+/// Where a session's answers go. A protocol error is sent last, as an `Err` (for gRPC it
+/// becomes the call's status); a dropped receiver tells the session its client is gone.
+pub type ResponseSender = UnboundedSender<Result<Response, tonic::Status>>;
+
+/// A client broke the protocol; the session ends.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    // Upstream's wording.
+    #[error("first request must be Config")]
+    FirstNotConfig,
+    #[error("Config may only be sent once, as the first request")]
+    ConfigAgain,
+    #[error("request has no type")]
+    Empty,
+    #[error("got new request {new} while old request {old} still processing")]
+    Overlap {
+        new: &'static str,
+        old: &'static str,
+    },
+    #[error("create session directory: {0}")]
+    WorkDir(std::io::Error),
+    #[error("receive request: {0}")]
+    Receive(String),
+}
+
+/// Runs a session: reads `requests` until the client closes them, answering on
+/// `responses`. The session directory is gone when this returns. A protocol error is both
+/// returned and sent as the last message (`FAILED_PRECONDITION`).
+pub async fn run<S, E>(
+    options: Arc<SessionOptions>,
+    requests: S,
+    responses: ResponseSender,
+) -> Result<(), SessionError>
+where
+    S: Stream<Item = Result<Request, E>> + Unpin + Send,
+    E: Display,
+{
+    let result = run_inner(options, requests, responses.clone()).await;
+    if let Err(e) = &result {
+        tracing::warn!(error = %e, "session ended by a protocol error");
+        let _ = responses.send(Err(tonic::Status::failed_precondition(e.to_string())));
+    }
+    result
+}
+
+async fn run_inner<S, E>(
+    options: Arc<SessionOptions>,
+    mut requests: S,
+    responses: ResponseSender,
+) -> Result<(), SessionError>
+where
+    S: Stream<Item = Result<Request, E>> + Unpin + Send,
+    E: Display,
+{
+    let config = match requests.next().await {
+        None => return Ok(()),
+        Some(Err(e)) => return Err(SessionError::Receive(e.to_string())),
+        Some(Ok(Request {
+            r#type: Some(request::Type::Config(config)),
+        })) => config,
+        Some(Ok(_)) => return Err(SessionError::FirstNotConfig),
+    };
+    let dir = options
+        .work_root
+        .create_session()
+        .map_err(SessionError::WorkDir)?;
+    tracing::info!(dir = %dir.path().display(), log_level = %config.provisioner_log_level, "session started");
+    let mut session = Session::new(&options, dir, &config, responses);
+    let result = session.serve(&mut requests, &options.shutdown).await;
+    session.dir.remove().await;
+    tracing::info!(ok = result.is_ok(), "session ended");
+    result
+}
+
+/// Values that must never appear in a log: sensitive variable values, tokens from the
+/// request metadata, agent tokens from the state. Terraform already hides what it knows to
+/// be sensitive; this also covers output it cannot know about (a provisioner script echoing
+/// a token it found in the environment).
+#[derive(Debug, Default)]
+pub struct Secrets {
+    values: Mutex<Vec<String>>,
+}
+
+/// Shorter values are not worth hiding and would mangle ordinary text.
+const MIN_SECRET_LEN: usize = 3;
+
+impl Secrets {
+    pub fn add(&self, value: &str) {
+        if value.len() < MIN_SECRET_LEN {
+            return;
+        }
+        if let Ok(mut values) = self.values.lock() {
+            if !values.iter().any(|v| v == value) {
+                values.push(value.to_string());
+                // Longest first, so a secret containing another is replaced whole.
+                values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+            }
+        }
+    }
+
+    /// `text` with every known secret replaced by `<redacted>`.
+    pub fn redact(&self, text: &str) -> String {
+        let Ok(values) = self.values.lock() else {
+            return text.to_string();
+        };
+        let mut out = text.to_string();
+        for v in values.iter() {
+            if out.contains(v.as_str()) {
+                out = out.replace(v.as_str(), "<redacted>");
+            }
+        }
+        out
+    }
+
+    /// The secrets of a build's metadata.
+    pub fn add_metadata(&self, metadata: Option<&Metadata>) {
+        let Some(m) = metadata else { return };
+        for v in [
+            &m.workspace_owner_session_token,
+            &m.workspace_owner_oidc_access_token,
+            &m.workspace_owner_ssh_private_key,
+        ] {
+            self.add(v);
+        }
+        for t in &m.running_agent_auth_tokens {
+            self.add(&t.token);
+        }
+    }
+
+    /// Agent tokens recorded in a raw Terraform state file.
+    pub fn add_state(&self, state: &[u8]) {
+        if state.is_empty() {
+            return;
+        }
+        let Ok(json) = serde_json::from_slice::<serde_json::Value>(state) else {
+            return;
+        };
+        let resources = json.get("resources").and_then(|r| r.as_array());
+        for resource in resources.into_iter().flatten() {
+            if resource.get("type").and_then(|t| t.as_str()) != Some("coder_agent") {
+                continue;
+            }
+            let instances = resource.get("instances").and_then(|i| i.as_array());
+            for instance in instances.into_iter().flatten() {
+                if let Some(token) = instance
+                    .get("attributes")
+                    .and_then(|a| a.get("token"))
+                    .and_then(|t| t.as_str())
+                {
+                    self.add(token);
+                }
+            }
+        }
+    }
+}
+
+/// Sends logs as `Response{log}` on the session's stream, dropping those below the level
+/// the client asked for and hiding secrets.
+struct ResponseSink {
+    tx: ResponseSender,
+    min_level: LogLevel,
+    secrets: Arc<Secrets>,
+}
+
+impl LogSink for ResponseSink {
+    fn log(&self, level: LogLevel, output: &str) {
+        if (level as i32) < (self.min_level as i32) {
+            return;
+        }
+        // A closed stream means the client is gone; the request is being cancelled.
+        let _ = self.tx.send(Ok(Response {
+            r#type: Some(response::Type::Log(Log {
+                level: level.into(),
+                output: self.secrets.redact(output),
+            })),
+        }));
+    }
+}
+
+/// `Config.provisioner_log_level` → the lowest level sent. Empty or unknown: everything,
+/// as upstream (its lookup of an unknown name yields TRACE).
+pub fn parse_log_level(text: &str) -> LogLevel {
+    LogLevel::from_str_name(&text.trim().to_ascii_uppercase()).unwrap_or(LogLevel::Trace)
+}
+
+struct CachedPlan {
+    /// `terraform show -json` of the plan.
+    json: Vec<u8>,
+    /// A destroy without state: nothing was planned and nothing will be applied.
+    nothing_to_do: bool,
+}
+
+struct Session {
+    dir: SessionDir,
+    executor: Executor,
+    sink: ResponseSink,
+    secrets: Arc<Secrets>,
+    terraform_log: bool,
+    /// An archive was unpacked into the directory.
+    has_template: bool,
+    /// The last `init` succeeded.
+    initialized: bool,
+    plan: Option<CachedPlan>,
+}
+
+fn request_name(kind: &request::Type) -> &'static str {
+    match kind {
+        request::Type::Config(_) => "config",
+        request::Type::Parse(_) => "parse",
+        request::Type::Init(_) => "init",
+        request::Type::Plan(_) => "plan",
+        request::Type::Apply(_) => "apply",
+        request::Type::Graph(_) => "graph",
+        request::Type::Cancel(_) => "cancel",
+    }
+}
+
+impl Session {
+    fn new(
+        options: &SessionOptions,
+        dir: SessionDir,
+        config: &Config,
+        tx: ResponseSender,
+    ) -> Session {
+        let secrets = Arc::new(Secrets::default());
+        Session {
+            executor: Executor::new(options.terraform.clone(), dir.path()),
+            dir,
+            sink: ResponseSink {
+                tx,
+                min_level: parse_log_level(&config.provisioner_log_level),
+                secrets: secrets.clone(),
+            },
+            secrets,
+            terraform_log: !config.provisioner_log_level.trim().is_empty(),
+            has_template: false,
+            initialized: false,
+            plan: None,
+        }
+    }
+
+    async fn serve<S, E>(
+        &mut self,
+        requests: &mut S,
+        shutdown: &CancellationToken,
+    ) -> Result<(), SessionError>
+    where
+        S: Stream<Item = Result<Request, E>> + Unpin + Send,
+        E: Display,
+    {
+        let tx = self.sink.tx.clone();
+        loop {
+            let next = tokio::select! {
+                next = requests.next() => next,
+                _ = shutdown.cancelled() => return Ok(()),
+                _ = tx.closed() => return Ok(()),
+            };
+            let kind = match next {
+                // The client is done: the session ends normally.
+                None => return Ok(()),
+                Some(Err(e)) => {
+                    tracing::info!(error = %e, "request stream failed; ending session");
+                    return Ok(());
+                }
+                Some(Ok(Request { r#type: None })) => return Err(SessionError::Empty),
+                Some(Ok(Request {
+                    r#type: Some(request::Type::Cancel(_)),
+                })) => {
+                    // The request it meant has finished already.
+                    tracing::warn!("ignoring cancel: no request is running");
+                    continue;
+                }
+                Some(Ok(Request {
+                    r#type: Some(request::Type::Config(_)),
+                })) => return Err(SessionError::ConfigAgain),
+                Some(Ok(Request { r#type: Some(kind) })) => kind,
+            };
+            let name = request_name(&kind);
+            let started = Instant::now();
+            tracing::info!(request = name, "request started");
+            let cancel = CancellationToken::new();
+            let mut violation = None;
+            let mut input_closed = false;
+            let complete = {
+                let work = self.handle(kind, &cancel);
+                tokio::pin!(work);
+                loop {
+                    tokio::select! {
+                        complete = &mut work => break complete,
+                        next = requests.next(), if !input_closed => match next {
+                            Some(Ok(Request { r#type: Some(request::Type::Cancel(_)) })) => {
+                                tracing::info!(request = name, "cancel requested");
+                                cancel.cancel();
+                            }
+                            Some(Ok(other)) => {
+                                let new = other.r#type.as_ref().map_or("empty", request_name);
+                                violation = Some(SessionError::Overlap { new, old: name });
+                                input_closed = true;
+                                cancel.cancel();
+                            }
+                            // Half-closed: no more requests, but this one still gets its
+                            // answer.
+                            None => input_closed = true,
+                            Some(Err(e)) => {
+                                tracing::info!(error = %e, "request stream failed; cancelling");
+                                input_closed = true;
+                                cancel.cancel();
+                            }
+                        },
+                        // Nobody listens for the answer any more.
+                        _ = tx.closed(), if !cancel.is_cancelled() => cancel.cancel(),
+                        _ = shutdown.cancelled(), if !cancel.is_cancelled() => {
+                            tracing::info!(request = name, "server shutting down; cancelling");
+                            input_closed = true;
+                            cancel.cancel();
+                        }
+                    }
+                }
+            };
+            let error = complete_error(&complete);
+            tracing::info!(
+                request = name,
+                elapsed = ?started.elapsed(),
+                cancelled = cancel.is_cancelled(),
+                error = error.unwrap_or(""),
+                "request finished"
+            );
+            let _ = tx.send(Ok(Response {
+                r#type: Some(complete),
+            }));
+            if let Some(v) = violation {
+                return Err(v);
+            }
+            if input_closed {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn handle(&mut self, kind: request::Type, cancel: &CancellationToken) -> response::Type {
+        match kind {
+            request::Type::Parse(_) => response::Type::Parse(self.parse().await),
+            request::Type::Init(req) => response::Type::Init(self.init(req, cancel).await),
+            request::Type::Plan(req) => response::Type::Plan(self.plan(req, cancel).await),
+            request::Type::Graph(req) => response::Type::Graph(self.graph(req, cancel).await),
+            request::Type::Apply(req) => response::Type::Apply(self.apply(req, cancel).await),
+            // Filtered out by the caller; answered defensively with nothing.
+            request::Type::Config(_) | request::Type::Cancel(_) => {
+                response::Type::Parse(ParseComplete::default())
+            }
+        }
+    }
+
+    async fn parse(&mut self) -> ParseComplete {
+        if !self.has_template {
+            return ParseComplete {
+                error: "no template: send an InitRequest with the template archive before Parse"
+                    .to_string(),
+                ..Default::default()
+            };
+        }
+        let dir = self.dir.path().to_path_buf();
+        match tokio::task::spawn_blocking(move || parse::parse_template_dir(&dir)).await {
+            Ok(Ok(parsed)) => parsed.to_parse_complete(),
+            Ok(Err(e)) => e.to_parse_complete(),
+            Err(e) => ParseComplete {
+                error: format!("parse template: {e}"),
+                ..Default::default()
+            },
+        }
+    }
+
+    async fn init(&mut self, req: InitRequest, cancel: &CancellationToken) -> InitComplete {
+        self.has_template = false;
+        self.initialized = false;
+        self.plan = None;
+        if cancel.is_cancelled() {
+            return InitComplete {
+                error: "initialize terraform: canceled".to_string(),
+                ..Default::default()
+            };
+        }
+        // A fresh directory for each Init, so nothing from an earlier one (files, links
+        // Terraform made under .terraform/) can be reached through the new archive.
+        let dir = self.dir.path().to_path_buf();
+        let archive = req.template_source_archive;
+        let unpacked = tokio::task::spawn_blocking(move || -> Result<usize, String> {
+            for entry in std::fs::read_dir(&dir).map_err(|e| e.to_string())? {
+                let entry = entry.map_err(|e| e.to_string())?;
+                let path = entry.path();
+                let removed = if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+                removed.map_err(|e| format!("clean work directory: {e}"))?;
+            }
+            extract_archive(&archive, &dir)
+                .map(|files| files.len())
+                .map_err(|e| e.to_string())
+        })
+        .await;
+        match unpacked {
+            Ok(Ok(count)) => {
+                tracing::debug!(files = count, "template archive unpacked");
+                self.has_template = true;
+            }
+            Ok(Err(e)) => {
+                return InitComplete {
+                    error: format!("unpack template: {e}"),
+                    ..Default::default()
+                }
+            }
+            Err(e) => {
+                return InitComplete {
+                    error: format!("unpack template: {e}"),
+                    ..Default::default()
+                }
+            }
+        }
+        let (result, timings) = self.executor.init(&self.sink, cancel).await;
+        let modules = self.executor.modules();
+        self.initialized = result.is_ok();
+        InitComplete {
+            error: result.err().map(|e| e.to_string()).unwrap_or_default(),
+            timings,
+            modules,
+            // Module files are not shipped back: the control plane can fetch modules itself.
+            module_files: Vec::new(),
+            module_files_hash: Vec::new(),
+        }
+    }
+
+    async fn plan(&mut self, req: PlanRequest, cancel: &CancellationToken) -> PlanComplete {
+        self.plan = None;
+        if !self.initialized {
+            return PlanComplete {
+                error: "cannot plan before a successful init".to_string(),
+                ..Default::default()
+            };
+        }
+        for v in req.variable_values.iter().filter(|v| v.sensitive) {
+            self.secrets.add(&v.value);
+        }
+        for p in &req.external_auth_providers {
+            self.secrets.add(&p.access_token);
+        }
+        self.secrets.add_metadata(req.metadata.as_ref());
+        self.secrets.add_state(&req.state);
+
+        let transition = req
+            .metadata
+            .as_ref()
+            .map(|m| m.workspace_transition())
+            .unwrap_or(WorkspaceTransition::Start);
+        let destroy = transition == WorkspaceTransition::Destroy;
+        let state_file = self.dir.path().join(crate::terraform::STATE_FILE);
+        if destroy && req.state.is_empty() && !state_file.exists() {
+            self.sink.log(LogLevel::Info, NOTHING_TO_PLAN);
+            self.plan = Some(CachedPlan {
+                json: Vec::new(),
+                nothing_to_do: true,
+            });
+            return PlanComplete::default();
+        }
+        if !req.state.is_empty() {
+            if let Err(e) = self.executor.write_state(&req.state) {
+                return PlanComplete {
+                    error: e.to_string(),
+                    ..Default::default()
+                };
+            }
+        }
+        self.executor.log_terraform_vars(&self.sink);
+        let env = build_env(
+            self.executor.base_env(),
+            &BuildInputs {
+                metadata: req.metadata.as_ref(),
+                rich_parameter_values: &req.rich_parameter_values,
+                previous_parameter_values: &req.previous_parameter_values,
+                external_auth_providers: &req.external_auth_providers,
+                terraform_log: self.terraform_log,
+            },
+        );
+        let (result, timings) = self
+            .executor
+            .plan(env, &req.variable_values, destroy, &self.sink, cancel)
+            .await;
+        if let Err(e) = result {
+            return PlanComplete {
+                error: e.to_string(),
+                timings,
+                ..Default::default()
+            };
+        }
+        let json = match self.executor.show_plan(cancel).await {
+            Ok(json) => json,
+            Err(e) => {
+                return PlanComplete {
+                    error: e.to_string(),
+                    timings,
+                    ..Default::default()
+                }
+            }
+        };
+        let summary = summarize_plan(&json);
+        self.plan = Some(CachedPlan {
+            json: json.clone(),
+            nothing_to_do: false,
+        });
+        PlanComplete {
+            error: String::new(),
+            timings,
+            plan: json,
+            daily_cost: summary.daily_cost,
+            resource_replacements: summary.replacements,
+            ai_task_count: summary.ai_task_count,
+        }
+    }
+
+    async fn graph(&mut self, req: GraphRequest, cancel: &CancellationToken) -> GraphComplete {
+        let fail = |error: String| GraphComplete {
+            error,
+            ..Default::default()
+        };
+        let started = SystemTime::now();
+        let modules: Vec<TfModule> = match req.source() {
+            GraphSource::SourcePlan => {
+                let Some(plan) = &self.plan else {
+                    return fail("cannot graph the plan before a successful plan".to_string());
+                };
+                if plan.nothing_to_do {
+                    return GraphComplete::default();
+                }
+                match serde_json::from_slice::<TfPlan>(&plan.json) {
+                    Ok(p) => p.modules_for_conversion(),
+                    Err(e) => return fail(format!("decode terraform plan: {e}")),
+                }
+            }
+            GraphSource::SourceState => {
+                if !self.initialized {
+                    return fail("cannot graph the state before a successful init".to_string());
+                }
+                match self.state_modules(cancel).await {
+                    Ok(m) => m,
+                    Err(e) => return fail(e),
+                }
+            }
+            GraphSource::SourceUnknown => {
+                return fail("graph source must be SOURCE_PLAN or SOURCE_STATE".to_string())
+            }
+        };
+        let converted = self.convert(&modules, cancel).await;
+        let timings = vec![stage_timing(
+            "graph",
+            started,
+            SystemTime::now(),
+            converted.is_ok(),
+        )];
+        match converted {
+            Ok(c) => GraphComplete {
+                error: String::new(),
+                timings,
+                resources: c.resources,
+                parameters: c.parameters,
+                external_auth_providers: c.external_auth_providers,
+                presets: c.presets,
+                has_ai_tasks: c.has_ai_tasks,
+                ai_tasks: c.ai_tasks,
+                has_external_agents: c.has_external_agents,
+            },
+            Err(error) => GraphComplete {
+                error,
+                timings,
+                ..Default::default()
+            },
+        }
+    }
+
+    async fn state_modules(&self, cancel: &CancellationToken) -> Result<Vec<TfModule>, String> {
+        let json = self
+            .executor
+            .show_state(cancel)
+            .await
+            .map_err(|e| e.to_string())?;
+        serde_json::from_slice::<TfState>(&json)
+            .map(|s| s.modules_for_conversion())
+            .map_err(|e| format!("decode terraform state: {e}"))
+    }
+
+    /// `terraform graph` plus conversion of `modules`.
+    async fn convert(
+        &self,
+        modules: &[TfModule],
+        cancel: &CancellationToken,
+    ) -> Result<ConvertedState, String> {
+        let dot = self
+            .executor
+            .graph(cancel)
+            .await
+            .map_err(|e| e.to_string())?;
+        let converted = convert::convert_state(modules, &dot).map_err(|e| e.to_string())?;
+        for warning in &converted.warnings {
+            self.sink.log(LogLevel::Warn, warning);
+        }
+        Ok(converted)
+    }
+
+    async fn apply(&mut self, req: ApplyRequest, cancel: &CancellationToken) -> ApplyComplete {
+        let Some(plan) = self.plan.take() else {
+            return ApplyComplete {
+                error: "cannot apply before successful plan".to_string(),
+                ..Default::default()
+            };
+        };
+        if plan.nothing_to_do {
+            self.sink.log(LogLevel::Info, NOTHING_TO_APPLY);
+            return ApplyComplete::default();
+        }
+        self.secrets.add_metadata(req.metadata.as_ref());
+        self.secrets.add_state(&req.state);
+        // The plan was made against the state the Plan request carried; a different one
+        // here makes Terraform reject the plan as stale, which is the right answer.
+        if !req.state.is_empty() && req.state != self.executor.read_state() {
+            if let Err(e) = self.executor.write_state(&req.state) {
+                return ApplyComplete {
+                    error: e.to_string(),
+                    ..Default::default()
+                };
+            }
+        }
+        self.executor.log_terraform_vars(&self.sink);
+        let env = build_env(
+            self.executor.base_env(),
+            &BuildInputs {
+                metadata: req.metadata.as_ref(),
+                terraform_log: self.terraform_log,
+                ..Default::default()
+            },
+        );
+        let (result, mut timings) = self.executor.apply(env, &self.sink, cancel).await;
+        // Whatever Terraform managed to do is in the state file, also when it failed or
+        // was interrupted: the caller must keep it, or the resources leak.
+        let state = self.executor.read_state();
+        self.secrets.add_state(&state);
+        if let Err(e) = result {
+            return ApplyComplete {
+                state,
+                error: e.to_string(),
+                timings,
+                ..Default::default()
+            };
+        }
+        // The apply is done; reading back what it did should not be cut short by a cancel
+        // that came too late to stop anything.
+        let reading = CancellationToken::new();
+        let started = SystemTime::now();
+        let converted = match self.state_modules(&reading).await {
+            Ok(modules) => self.convert(&modules, &reading).await,
+            Err(e) => Err(e),
+        };
+        timings.push(stage_timing(
+            "graph",
+            started,
+            SystemTime::now(),
+            converted.is_ok(),
+        ));
+        match converted {
+            Ok(c) => ApplyComplete {
+                state,
+                error: String::new(),
+                resources: c.resources,
+                parameters: c.parameters,
+                external_auth_providers: c.external_auth_providers,
+                timings,
+                ai_tasks: c.ai_tasks,
+            },
+            Err(error) => ApplyComplete {
+                state,
+                error,
+                timings,
+                ..Default::default()
+            },
+        }
+    }
+}
+
+fn complete_error(complete: &response::Type) -> Option<&str> {
+    let error = match complete {
+        response::Type::Parse(c) => &c.error,
+        response::Type::Init(c) => &c.error,
+        response::Type::Plan(c) => &c.error,
+        response::Type::Graph(c) => &c.error,
+        response::Type::Apply(c) => &c.error,
+        _ => return None,
+    };
+    (!error.is_empty()).then_some(error.as_str())
+}
+
+/// What a plan's JSON tells the control plane directly.
+#[derive(Debug, Default, PartialEq)]
+struct PlanSummary {
+    daily_cost: i32,
+    ai_task_count: i32,
+    replacements: Vec<ResourceReplacement>,
+}
+
+fn summarize_plan(json: &[u8]) -> PlanSummary {
+    #[derive(serde::Deserialize, Default)]
+    struct Changes {
+        #[serde(default)]
+        resource_changes: Vec<Change>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Change {
+        #[serde(default)]
+        address: String,
+        #[serde(default)]
+        change: ChangeBody,
+    }
+    #[derive(serde::Deserialize, Default)]
+    struct ChangeBody {
+        #[serde(default)]
+        actions: Vec<String>,
+        #[serde(default)]
+        replace_paths: Vec<Vec<serde_json::Value>>,
+    }
+
+    let mut summary = PlanSummary::default();
+    if let Ok(plan) = serde_json::from_slice::<TfPlan>(json) {
+        let mut stack: Vec<TfModule> = plan
+            .planned_values
+            .and_then(|v| v.root_module)
+            .into_iter()
+            .collect();
+        while let Some(module) = stack.pop() {
+            for r in &module.resources {
+                match r.r#type.as_str() {
+                    // Cost is declared on coder_metadata; each one belongs to one resource.
+                    "coder_metadata" => {
+                        let cost = r.values.get("daily_cost").and_then(|c| c.as_i64());
+                        let cost = cost.and_then(|c| i32::try_from(c).ok()).unwrap_or(0);
+                        summary.daily_cost = summary.daily_cost.saturating_add(cost);
+                    }
+                    "coder_ai_task" => summary.ai_task_count += 1,
+                    _ => {}
+                }
+            }
+            stack.extend(module.child_modules);
+        }
+    }
+    if let Ok(changes) = serde_json::from_slice::<Changes>(json) {
+        for c in changes.resource_changes {
+            let replaced = c.change.actions.iter().any(|a| a == "delete")
+                && c.change.actions.iter().any(|a| a == "create");
+            if !replaced || c.change.replace_paths.is_empty() {
+                continue;
+            }
+            summary.replacements.push(ResourceReplacement {
+                resource: c.address,
+                paths: c
+                    .change
+                    .replace_paths
+                    .iter()
+                    .map(|p| format_attribute_path(p))
+                    .collect(),
+            });
+        }
+    }
+    summary
+}
+
+/// `["env", 0]` → `env[0]`, `["labels", "a"]` → `labels.a`.
+fn format_attribute_path(steps: &[serde_json::Value]) -> String {
+    let mut out = String::new();
+    for step in steps {
+        match step {
+            serde_json::Value::Number(n) => out.push_str(&format!("[{n}]")),
+            serde_json::Value::String(s) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(s);
+            }
+            other => out.push_str(&format!("[{other}]")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_longest_first() {
+        let s = Secrets::default();
+        s.add("abc");
+        s.add("abcdef");
+        s.add("x");
+        assert_eq!(
+            s.redact("token abcdef and abc and x"),
+            "token <redacted> and <redacted> and x"
+        );
+    }
+
+    #[test]
+    fn agent_tokens_come_from_the_state() {
+        let s = Secrets::default();
+        s.add_state(
+            br#"{"version":4,"resources":[{"type":"coder_agent","name":"main","instances":[{"attributes":{"token":"tok-123","id":"a"}}]},{"type":"terraform_data","instances":[{"attributes":{"token":"not-a-secret"}}]}]}"#,
+        );
+        assert_eq!(s.redact("tok-123 not-a-secret"), "<redacted> not-a-secret");
+    }
+
+    #[test]
+    fn log_levels() {
+        assert_eq!(parse_log_level("debug"), LogLevel::Debug);
+        assert_eq!(parse_log_level("WARN"), LogLevel::Warn);
+        assert_eq!(parse_log_level(""), LogLevel::Trace);
+        assert_eq!(parse_log_level("chatty"), LogLevel::Trace);
+    }
+
+    #[test]
+    fn plan_summary() {
+        let json = serde_json::json!({
+            "planned_values": {"root_module": {
+                "resources": [
+                    {"address": "coder_metadata.a", "mode": "managed", "type": "coder_metadata", "name": "a", "values": {"daily_cost": 29}},
+                    {"address": "coder_ai_task.t", "mode": "managed", "type": "coder_ai_task", "name": "t", "values": {}}
+                ],
+                "child_modules": [{"address": "module.m", "resources": [
+                    {"address": "module.m.coder_metadata.b", "mode": "managed", "type": "coder_metadata", "name": "b", "values": {"daily_cost": 1}}
+                ]}]
+            }},
+            "resource_changes": [
+                {"address": "docker_container.w", "change": {"actions": ["delete", "create"], "replace_paths": [["image"], ["env", 0]]}},
+                {"address": "terraform_data.x", "change": {"actions": ["update"]}}
+            ]
+        });
+        let summary = summarize_plan(json.to_string().as_bytes());
+        assert_eq!(summary.daily_cost, 30);
+        assert_eq!(summary.ai_task_count, 1);
+        assert_eq!(
+            summary.replacements,
+            vec![ResourceReplacement {
+                resource: "docker_container.w".into(),
+                paths: vec!["image".into(), "env[0]".into()],
+            }]
+        );
+    }
+}
