@@ -10,6 +10,7 @@ use terraform_provider_coder::provider;
 const PROVIDER_ADDRESS: &str = "registry.terraform.io/coder/coder";
 
 fn main() -> ExitCode {
+    let parent_pid = std::os::unix::process::parent_id();
     let mut debug = false;
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         ServeOptions {
             provider_address: PROVIDER_ADDRESS,
             debug,
+            parent_pid,
         },
     )
 }

@@ -312,3 +312,41 @@ async fn debug_mode_prints_a_working_reattach_value() {
     let exited = wait_exit(child, Duration::from_secs(2)).is_some();
     assert!(exited, "debug mode stops on Ctrl-C");
 }
+
+#[test]
+fn provider_exits_when_terraform_dies_without_shutdown() {
+    // A shell stands in for Terraform: it starts the provider in the background, waits until the
+    // provider is up (as Terraform waits for the handshake), prints its pid and exits, so the
+    // provider is re-parented exactly as when Terraform is killed.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_file = dir.path().join("handshake");
+    let script = format!(
+        "TF_PLUGIN_MAGIC_COOKIE={COOKIE} PLUGIN_PROTOCOL_VERSIONS=5,6 {BIN} >{out} 2>/dev/null & \
+         while [ ! -s {out} ]; do sleep 0.01; done; echo $!",
+        out = out_file.display()
+    );
+    let out = Command::new("sh")
+        .args(["-c", &script])
+        .output()
+        .expect("run the stand-in parent");
+    let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(!pid.is_empty(), "no pid printed");
+    // A zombie (exited, not yet reaped by init) counts as gone.
+    let alive = |pid: &str| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|stat| {
+                let state = stat.rsplit(')').next().unwrap_or("").trim_start();
+                !state.starts_with('Z')
+            })
+            .unwrap_or(false)
+    };
+    let start = Instant::now();
+    while alive(&pid) && start.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let still_alive = alive(&pid);
+    if still_alive {
+        let _ = Command::new("kill").arg(&pid).status();
+    }
+    assert!(!still_alive, "orphaned provider {pid} kept running");
+}

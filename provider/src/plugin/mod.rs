@@ -32,6 +32,9 @@ pub struct ServeOptions {
     pub provider_address: &'static str,
     /// Reattach mode: no cookie, no TLS, serve until interrupted, print `TF_REATTACH_PROVIDERS`.
     pub debug: bool,
+    /// The process that started us (Terraform), read as early as possible; when it goes away
+    /// without calling Shutdown, we exit.
+    pub parent_pid: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -144,6 +147,28 @@ async fn run(core: Arc<dyn ProviderServer>, options: ServeOptions) -> Result<(),
         if let Ok(mut sigint) = signal(SignalKind::interrupt()) {
             tokio::spawn(async move { while sigint.recv().await.is_some() {} });
         }
+        // A Terraform that dies without calling Shutdown (killed, broken pipe) must not leave
+        // us running forever: when we are re-parented, the session is over.
+        // (When our parent is init from the start, e.g. Terraform as PID 1 in a container,
+        // there is nothing to watch.)
+        let orphaned = shutdown.clone();
+        let parent = options.parent_pid;
+        tokio::spawn(async move {
+            if parent <= 1 {
+                return;
+            }
+            let mut tick = tokio::time::interval(Duration::from_millis(500));
+            loop {
+                tick.tick().await;
+                if std::os::unix::process::parent_id() != parent {
+                    tracing::warn!(
+                        "Terraform went away without shutting the provider down; exiting"
+                    );
+                    orphaned.trigger();
+                    return;
+                }
+            }
+        });
         let line = handshake::handshake_line(
             version,
             "unix",

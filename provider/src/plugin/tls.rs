@@ -5,11 +5,15 @@
 //! so instead of chain validation we pin it: the presented leaf must be byte-for-byte the one from
 //! the environment, and its handshake signature is checked with aws-lc-rs (which, unlike ring,
 //! verifies P-521/SHA-512).
+//!
+//! Everything else (randomness, key exchange, our own key) uses ring: aws-lc seeds its random
+//! generator from CPU jitter on first use, which costs ~30 ms in every one of the several provider
+//! processes Terraform starts per command. Verifying a signature needs no randomness.
 
 use std::sync::Arc;
 
 use rustls::client::danger::HandshakeSignatureValid;
-use rustls::crypto::{aws_lc_rs, CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::crypto::{aws_lc_rs, ring, CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
@@ -81,7 +85,11 @@ impl ClientCertVerifier for PinnedClientCert {
 }
 
 fn crypto_provider() -> CryptoProvider {
-    aws_lc_rs::default_provider()
+    CryptoProvider {
+        signature_verification_algorithms: aws_lc_rs::default_provider()
+            .signature_verification_algorithms,
+        ..ring::default_provider()
+    }
 }
 
 /// Builds the server side of AutoMTLS for the client certificate PEM Terraform passed us.
