@@ -29,6 +29,8 @@ use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
+pub mod provisioner;
+
 /// The version the provider is published under in the test mirror.
 ///
 /// 2.17.0 is the upstream release whose behaviour the provider reproduces, so templates written
