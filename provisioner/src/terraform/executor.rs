@@ -87,9 +87,12 @@ pub enum ExecError {
     },
 }
 
-/// What ran and how it ended, or why it could not run.
+/// Why a command failed, or `None` if it did its job. A command that was interrupted counts
+/// as failed even when it exits 0: Terraform may stop early and still report success (a plan
+/// interrupted half way does), and a cancelled request must not look like a finished one.
 fn failure_text(result: &Result<Outcome, RunError>) -> Option<String> {
     match result {
+        Ok(outcome) if outcome.success() && outcome.interrupted => Some("canceled".to_string()),
         Ok(outcome) if outcome.success() => None,
         Ok(outcome) => Some(outcome.describe()),
         Err(e) => Some(e.to_string()),
