@@ -15,8 +15,9 @@ impl Resource<CoderMeta> for Devcontainer {
 
     fn schema(&self) -> Schema {
         Schema::new(
-            "A Dev Container the agent should know of and try to start automatically. \
-             @minCoderVersion:v2.21.0",
+            "A Dev Container the agent should know of and try to start automatically. Coder \
+             runs it as a sub-agent of that agent.\n\n~> **Note:** Dev Containers need Coder \
+             v2.21 or later.",
         )
         .version(1)
         .attr(

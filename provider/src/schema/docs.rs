@@ -109,7 +109,13 @@ fn block_line(out: &mut String, b: &NestedBlock, path: &str) {
     if b.deprecated.is_some() {
         flags.push("Deprecated".into());
     }
+    // tfplugindocs puts a block's description between its flags and the nested-schema link.
     let mut text = String::new();
+    let description = b.block.description.trim();
+    if !description.is_empty() {
+        text.push(' ');
+        text.push_str(description);
+    }
     if let Some(message) = &b.deprecated {
         text.push_str(&format!(" **Deprecated:** {}", message.trim()));
     }
@@ -240,7 +246,9 @@ mod tests {
             .block(
                 NestedBlock::set(
                     "check",
-                    Block::new().attr(Attribute::number("interval").required()),
+                    Block::new()
+                        .describe("How to check it.")
+                        .attr(Attribute::number("interval").required()),
                 )
                 .max(1),
             );
@@ -258,7 +266,7 @@ mod tests {
         assert!(page.contains("- `old` (String, Deprecated) **Deprecated:** Use name."));
         assert!(page.contains("### Read-Only\n\n- `token` (String, Sensitive)"));
         assert!(page.contains(
-            "- `check` (Block Set, Max: 1) (see [below for nested schema](#nestedblock--check))"
+            "- `check` (Block Set, Max: 1) How to check it. (see [below for nested schema](#nestedblock--check))"
         ));
         assert!(
             page.contains("### Nested Schema for `check`\n\nRequired:\n\n- `interval` (Number)")
