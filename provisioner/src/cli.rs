@@ -51,7 +51,11 @@ Examples:
   coder-provisioner graph --plan-json plan.json --dot plan.dot --json
 
   # Serve the gRPC Provisioner API on a private unix socket
-  coder-provisioner serve --listen unix:///run/coder/provisioner.sock";
+  coder-provisioner serve --listen unix:///run/coder/provisioner.sock
+
+  # Start a template from an embedded example, check it before publishing
+  coder-provisioner init --example docker ./my-template
+  coder-provisioner validate ./my-template";
 
 /// Coder's Terraform provisioner.
 #[derive(Debug, Parser)]
@@ -87,6 +91,18 @@ pub enum Command {
         after_help = "Example:\n  terraform show -json tf.plan > plan.json && terraform graph -type=plan > plan.dot\n  coder-provisioner graph --plan-json plan.json --dot plan.dot"
     )]
     Graph(GraphArgs),
+    /// List the example templates built into this binary, or write one out (--example).
+    #[command(
+        after_help = "Examples:\n  coder-provisioner init\n  coder-provisioner init --example kubernetes ./my-template"
+    )]
+    Init(InitArgs),
+    /// Check a template before publishing it, offline: syntax, variables (admin/user),
+    /// agents that would never connect, references, app slugs, parameter defaults, the
+    /// persistent/ephemeral split, and a start/stop dry run when Terraform can initialise it.
+    #[command(
+        after_help = "Exit status: 0 no errors (warnings allowed), 1 errors found, 2 usage.\n\nExamples:\n  coder-provisioner validate ./my-template\n  coder-provisioner validate ./my-template --json --var region=eu\n  coder-provisioner validate ./my-template --static"
+    )]
+    Validate(ValidateArgs),
     /// Serve the gRPC Provisioner API (provisioner.Provisioner/Session).
     #[command(
         after_help = "Examples:\n  coder-provisioner serve --listen unix:///run/coder/provisioner.sock\n  coder-provisioner serve --listen 127.0.0.1:9090 --terraform /usr/local/bin/terraform"
@@ -243,6 +259,41 @@ pub struct ServeArgs {
     pub terraform: TerraformArgs,
 }
 
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    /// The example to write; without it the examples are listed.
+    #[arg(long, value_name = "NAME")]
+    pub example: Option<String>,
+    /// Where to write it (default: ./<NAME>). Must be empty or not exist, unless --force.
+    pub dir: Option<PathBuf>,
+    /// Write into a non-empty directory, overwriting the example's files there.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ValidateArgs {
+    /// Template directory.
+    pub dir: PathBuf,
+    /// Print the report as one JSON document (for CI).
+    #[arg(long)]
+    pub json: bool,
+    /// Only the static checks: never run Terraform.
+    #[arg(long = "static")]
+    pub static_only: bool,
+    /// A template variable value for the dry run, as NAME=VALUE; repeatable. Needed for
+    /// variables without a default.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_pair)]
+    pub vars: Vec<(String, String)>,
+    /// Terraform executable for the dry run (default: `terraform` on PATH).
+    #[arg(long, value_name = "PATH", env = "CODER_PROVISIONER_TERRAFORM")]
+    pub terraform: Option<PathBuf>,
+    /// Terraform CLI configuration (TF_CLI_CONFIG_FILE) for the dry run, e.g. one with a
+    /// provider mirror; by default Terraform's own lookup applies.
+    #[arg(long, value_name = "FILE")]
+    pub cli_config: Option<PathBuf>,
+}
+
 fn parse_pair(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
@@ -310,7 +361,84 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Apply(args) => run_build(&args.build, Some(&args.state_out)).await,
         Command::Graph(args) => run_graph(&args),
         Command::Serve(args) => run_serve(&args).await,
+        Command::Init(args) => run_init(&args),
+        Command::Validate(args) => run_validate(&args).await,
     }
+}
+
+fn run_init(args: &InitArgs) -> Result<(), Failure> {
+    let Some(name) = &args.example else {
+        if args.dir.is_some() {
+            return Err(usage(anyhow!(
+                "choose an example with --example NAME (one of: {})",
+                crate::examples::names().join(", ")
+            )));
+        }
+        let mut out = String::from("Example templates:\n");
+        let width = crate::examples::EXAMPLES
+            .iter()
+            .map(|e| e.name.len())
+            .max()
+            .unwrap_or(0);
+        for e in crate::examples::EXAMPLES {
+            let _ = writeln!(out, "  {:<width$}  {}", e.name, e.summary);
+        }
+        out.push_str("\nWrite one with: coder-provisioner init --example NAME [DIR]\n");
+        print!("{out}");
+        return Ok(());
+    };
+    let example = crate::examples::find(name).ok_or_else(|| {
+        usage(crate::examples::InitError::UnknownExample { name: name.clone() }.into())
+    })?;
+    let dir = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(example.name));
+    let written =
+        crate::examples::write_example(example, &dir, args.force).map_err(|e| build(e.into()))?;
+    for path in &written {
+        println!("wrote {}", path.display());
+    }
+    println!(
+        "\nNext: coder-provisioner validate {dir}   (then push it to Coder: coder templates push -d {dir})",
+        dir = dir.display()
+    );
+    Ok(())
+}
+
+async fn run_validate(args: &ValidateArgs) -> Result<(), Failure> {
+    use crate::validate;
+    let options = validate::Options {
+        dry_run: !args.static_only,
+        dry_run_options: validate::DryRunOptions {
+            terraform: args.terraform.clone(),
+            variables: args.vars.clone(),
+            cli_config_file: args.cli_config.clone(),
+            work_root: None,
+        },
+    };
+    if !args.static_only && !args.json {
+        eprintln!(
+            "==> Checking {} (static checks, then a start/stop dry run)",
+            args.dir.display()
+        );
+    }
+    let report = validate::validate(&args.dir, &options)
+        .await
+        .map_err(|e| usage(e.into()))?;
+    if args.json {
+        println!("{}", validate::report::to_json(&report));
+    } else {
+        print!("{}", validate::report::to_text(&report));
+    }
+    if report.has_errors() {
+        return Err(build(anyhow!(
+            "{} has {} error(s)",
+            args.dir.display(),
+            report.count(validate::Severity::Error)
+        )));
+    }
+    Ok(())
 }
 
 fn run_parse(dir: &Path, json: bool) -> Result<(), Failure> {

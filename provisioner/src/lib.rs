@@ -7,11 +7,16 @@
 //! - [`session`]: one provisioner session (Config, then Parse / Init / Plan / Graph / Apply /
 //!   Cancel requests), independent of the transport;
 //! - [`server`]: the gRPC `Provisioner` service over TCP or a unix socket;
+//! - [`validate`]: offline checks of a template before it is published (static checks on the
+//!   HCL, plus a start/stop dry run when Terraform can initialise it);
+//! - [`examples`]: the example templates embedded in the binary, for `init`;
 //! - [`cli`]: the `coder-provisioner` command line.
 
 pub mod cli;
 pub mod convert;
+pub mod examples;
 pub mod parse;
 pub mod server;
 pub mod session;
 pub mod terraform;
+pub mod validate;

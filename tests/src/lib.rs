@@ -29,6 +29,7 @@ use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
+pub mod provider;
 pub mod provisioner;
 
 /// The version the provider is published under in the test mirror.
@@ -356,13 +357,15 @@ pub fn install_into_mirror(binary: &Path, mirror_root: &Path) -> PathBuf {
     let primary_dir = platform_dir(PROVIDER_VERSION);
     let primary = primary_dir.join(format!("terraform-provider-coder_v{PROVIDER_VERSION}"));
     create_dir(&primary_dir);
-    fs::copy(binary, &primary).unwrap_or_else(|e| {
-        panic!(
-            "cannot copy {} to {}: {e}",
-            binary.display(),
-            primary.display()
-        )
-    });
+    if !copy_without_debug_info(binary, &primary) {
+        fs::copy(binary, &primary).unwrap_or_else(|e| {
+            panic!(
+                "cannot copy {} to {}: {e}",
+                binary.display(),
+                primary.display()
+            )
+        });
+    }
     for version in PROVIDER_LEGACY_VERSIONS {
         let dir = platform_dir(version);
         create_dir(&dir);
@@ -374,6 +377,25 @@ pub fn install_into_mirror(binary: &Path, mirror_root: &Path) -> PathBuf {
         }
     }
     primary
+}
+
+/// Copies an executable without its debug information (`strip --strip-debug`; symbols stay, so
+/// backtraces still name functions). A debug build of the provider shrinks to about a quarter,
+/// and Terraform reads the whole file on every command that uses it (it checks the lock-file
+/// hash), which made each plan or apply take twice as long. False when `strip` is missing or
+/// fails (e.g. not an ELF file); the caller then copies the file as it is.
+fn copy_without_debug_info(from: &Path, to: &Path) -> bool {
+    Command::new("strip")
+        .arg("--strip-debug")
+        .arg("-o")
+        .arg(to)
+        .arg(from)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+        && to.is_file()
 }
 
 /// A directory private to this test process under the system temp dir. Directories left by
