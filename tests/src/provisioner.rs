@@ -94,11 +94,14 @@ pub fn sanitize(cmd: &mut Command) {
     }
 }
 
-/// A running `coder-provisioner serve` on a private unix socket.
+/// A running `coder-provisioner serve` on a private unix socket (or TCP, see
+/// [`ServerOptions::tcp`]).
 pub struct ProvisionerServer {
     child: Child,
-    /// The socket path.
+    /// The socket path (unused in TCP mode).
     pub socket: PathBuf,
+    /// `host:port` the server reported, in TCP mode.
+    pub tcp_addr: Option<String>,
     /// The server's work root (session directories live below it).
     pub work_dir: PathBuf,
     /// Everything the server wrote to stderr so far.
@@ -115,6 +118,10 @@ pub struct ServerOptions<'a> {
     pub args: Vec<&'a str>,
     /// Leave the provider mirror out (templates with built-in resources only).
     pub without_provider: bool,
+    /// Listen on `127.0.0.1:0` instead of a unix socket.
+    pub tcp: bool,
+    /// Called with the work directory before the server starts (e.g. to plant leftovers).
+    pub prepare_work_dir: Option<Box<dyn FnOnce(&Path)>>,
 }
 
 impl ProvisionerServer {
@@ -131,10 +138,19 @@ impl ProvisionerServer {
             .unwrap_or_else(|e| panic!("cannot create a temporary directory: {e}"));
         let socket = dir.path().join("p.sock");
         let work_dir = dir.path().join("work");
+        if let Some(prepare) = opts.prepare_work_dir {
+            std::fs::create_dir_all(&work_dir).expect("create work dir");
+            prepare(&work_dir);
+        }
+        let listen = if opts.tcp {
+            "127.0.0.1:0".to_string()
+        } else {
+            format!("unix://{}", socket.display())
+        };
         let mut cmd = Command::new(binary);
         cmd.arg("serve")
             .arg("--listen")
-            .arg(format!("unix://{}", socket.display()))
+            .arg(listen)
             .arg("--terraform")
             .arg(&terraform.path)
             .arg("--work-dir")
@@ -154,16 +170,18 @@ impl ProvisionerServer {
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
 
         let stderr = Arc::new(Mutex::new(String::new()));
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<String>();
         if let Some(pipe) = child.stderr.take() {
             let log = stderr.clone();
             std::thread::spawn(move || {
                 let mut ready = Some(ready_tx);
                 for line in BufReader::new(pipe).lines() {
                     let Ok(line) = line else { break };
-                    if line.contains("coder-provisioner listening on") {
+                    // "coder-provisioner listening on <addr> (terraform ...)"
+                    if let Some(rest) = line.split("coder-provisioner listening on ").nth(1) {
                         if let Some(tx) = ready.take() {
-                            let _ = tx.send(());
+                            let addr = rest.split(' ').next().unwrap_or_default();
+                            let _ = tx.send(addr.to_string());
                         }
                     }
                     if let Ok(mut log) = log.lock() {
@@ -176,17 +194,25 @@ impl ProvisionerServer {
         let mut server = ProvisionerServer {
             child,
             socket,
+            tcp_addr: None,
             work_dir,
             stderr,
             dir,
         };
-        if ready_rx.recv_timeout(Duration::from_secs(60)).is_err() {
-            let _ = server.child.kill();
-            let _ = server.child.wait();
-            panic!(
-                "coder-provisioner did not start listening:\n{}",
-                server.stderr_text()
-            );
+        match ready_rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(addr) => {
+                if opts.tcp {
+                    server.tcp_addr = Some(addr);
+                }
+            }
+            Err(_) => {
+                let _ = server.child.kill();
+                let _ = server.child.wait();
+                panic!(
+                    "coder-provisioner did not start listening:\n{}",
+                    server.stderr_text()
+                );
+            }
         }
         server
     }
@@ -208,6 +234,14 @@ impl ProvisionerServer {
 
     /// A gRPC client on the server's socket.
     pub async fn client(&self) -> ProvisionerClient<Channel> {
+        if let Some(addr) = &self.tcp_addr {
+            let channel = Endpoint::from_shared(format!("http://{addr}"))
+                .unwrap_or_else(|e| panic!("bad address {addr}: {e}"))
+                .connect()
+                .await
+                .unwrap_or_else(|e| panic!("cannot connect to {addr}: {e}"));
+            return ProvisionerClient::new(channel);
+        }
         let path = self.socket.clone();
         // The URI is required by the API but unused: the connector dials the socket.
         let channel = Endpoint::from_static("http://localhost")

@@ -245,3 +245,48 @@ async fn terraform_that_ignores_the_interrupt_is_killed_after_the_exit_timeout()
         "killed {elapsed:?} after the cancel (exit timeout 2s)"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_shutdown_cancels_running_builds_and_answers_them() {
+    let tf = &terraform_versions()[0];
+    let server = server(tf);
+    let mut session = server.session("").await;
+    session.request(init(SLOW_APPLY)).await.assert_ok();
+    session
+        .request(request::Type::Plan(PlanRequest::default()))
+        .await
+        .assert_ok();
+    session.send(request::Type::Apply(ApplyRequest::default()));
+    let pid = server.pid().to_string();
+    let apply = session
+        .collect(|log, _| {
+            if log.output.contains("(local-exec): sleeping") {
+                // SIGTERM, as a service manager stops the server.
+                let status = std::process::Command::new("kill")
+                    .args(["-TERM", &pid])
+                    .status()
+                    .expect("kill");
+                assert!(status.success());
+                return true;
+            }
+            false
+        })
+        .await;
+    assert!(
+        apply.error().starts_with("terraform apply: "),
+        "{:?}\n{}",
+        apply.error(),
+        apply.log_text()
+    );
+    let instances: Vec<String> = state_instances(&apply.apply().state)
+        .into_iter()
+        .map(|(a, _)| a)
+        .collect();
+    assert!(
+        instances.contains(&"terraform_data.first".to_string()),
+        "{instances:?}"
+    );
+    // The stream then ends cleanly and the server exits.
+    let rest = session.next().await;
+    assert!(matches!(rest, Ok(None)), "{rest:?}");
+}

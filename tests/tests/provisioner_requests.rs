@@ -393,3 +393,49 @@ async fn session_protocol_rules() {
         init.log_text()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_over_tcp_and_cleans_up_stale_session_directories() {
+    let tf = &terraform_versions()[0];
+    // A session directory left by a crashed server (its pid is far above any pid_max), and
+    // one of a live process (ours) that must survive.
+    let ours = format!("session-{}-live", std::process::id());
+    let ours_for_setup = ours.clone();
+    let server = ProvisionerServer::start_with(
+        tf,
+        ServerOptions {
+            without_provider: true,
+            tcp: true,
+            prepare_work_dir: Some(Box::new(move |work: &std::path::Path| {
+                let stale = work.join("session-2147483632-crashed");
+                std::fs::create_dir_all(stale.join(".terraform")).expect("mkdir");
+                std::fs::write(stale.join("terraform.tfstate"), "{}").expect("write");
+                std::fs::create_dir_all(work.join(ours_for_setup)).expect("mkdir");
+            })),
+            ..Default::default()
+        },
+    );
+    let addr = server.tcp_addr.clone().expect("tcp address");
+    assert!(addr.starts_with("127.0.0.1:"), "{addr}");
+    assert!(!server.work_dir.join("session-2147483632-crashed").exists());
+    assert!(server.work_dir.join(&ours).exists());
+
+    let mut session = server.session("").await;
+    session
+        .request(init_request(&[(
+            "main.tf",
+            "resource \"terraform_data\" \"a\" {}",
+        )]))
+        .await
+        .assert_ok();
+    let plan = session
+        .request(request::Type::Plan(PlanRequest::default()))
+        .await
+        .assert_ok();
+    let json: serde_json::Value =
+        serde_json::from_slice(&plan.plan().plan).expect("PlanComplete.plan is plan JSON");
+    assert_eq!(
+        json["resource_changes"][0]["address"], "terraform_data.a",
+        "{json}"
+    );
+}
