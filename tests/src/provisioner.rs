@@ -109,6 +109,9 @@ pub struct ProvisionerServer {
     dir: tempfile::TempDir,
 }
 
+/// A step run on the work directory before the server starts.
+pub type PrepareWorkDir = Box<dyn FnOnce(&Path)>;
+
 /// Options for [`ProvisionerServer::start_with`].
 #[derive(Default)]
 pub struct ServerOptions<'a> {
@@ -121,7 +124,7 @@ pub struct ServerOptions<'a> {
     /// Listen on `127.0.0.1:0` instead of a unix socket.
     pub tcp: bool,
     /// Called with the work directory before the server starts (e.g. to plant leftovers).
-    pub prepare_work_dir: Option<Box<dyn FnOnce(&Path)>>,
+    pub prepare_work_dir: Option<PrepareWorkDir>,
 }
 
 impl ProvisionerServer {
