@@ -82,6 +82,15 @@ fn check_pointer(model: &TemplateModel, block: &Block, attr: &str, want: Pointee
     };
     let at = |f: Finding| f.at_line(&block.pos.filename, attribute.line);
     let pointed = pointees(model, attribute);
+    // A value from a variable or a module output cannot be followed statically; that is not
+    // a mistake, so there is nothing to say about it.
+    let opaque = attribute
+        .refs
+        .iter()
+        .any(|r| matches!(r.target, Target::Var(_) | Target::Module(_)));
+    if pointed.is_empty() && opaque {
+        return Vec::new();
+    }
     if pointed.is_empty() {
         let what = match want {
             Pointee::Agent => "coder_agent.<name>.id",
@@ -246,6 +255,12 @@ mod tests {
             with("resource \"coder_env\" \"e\" {\n  agent_id = \"abc\"\n  name     = \"A\"\n}\n");
         assert_eq!(found[0].0, Severity::Warning);
         assert_eq!(found[0].1, Check::WrongReference);
+    }
+
+    #[test]
+    fn agent_id_from_a_module_output_is_not_second_guessed() {
+        let found = with("module \"agent\" {\n  source = \"./agent\"\n}\nresource \"coder_env\" \"e\" {\n  agent_id = module.agent.id\n  name     = \"A\"\n}\n");
+        assert!(found.is_empty(), "{found:?}");
     }
 
     #[test]
