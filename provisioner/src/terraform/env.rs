@@ -243,10 +243,8 @@ pub fn build_env(base: &Environment, inputs: &BuildInputs<'_>) -> Environment {
     env
 }
 
-/// `TF_*` variables whose values are settings, not secrets; upstream shows these in full
-/// (`TF_PLUGIN_CACHE_DIR` is our addition: we set it ourselves).
+/// `TF_*` variables whose values are settings, not secrets; upstream shows these in full.
 const SHOWN_TF_VARS: &[&str] = &[
-    "TF_PLUGIN_CACHE_DIR",
     "TF_LOG",
     "TF_LOG_PATH",
     "TF_INPUT",

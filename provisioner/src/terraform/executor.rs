@@ -14,7 +14,9 @@ use coder_proto::provisioner::{LogLevel, Module, Timing, VariableValue};
 use tokio_util::sync::CancellationToken;
 
 use super::binary::TerraformBinary;
-use super::env::{base_env, describe_terraform_vars, BaseEnvOptions, Environment};
+use super::env::{
+    base_env, describe_terraform_vars, sanitized_environ, BaseEnvOptions, Environment,
+};
 use super::logs::{handle_json_line, handle_plain_line, LogSink};
 use super::process::{self, CommandSpec, Outcome, RunError};
 use super::timings::{stage_timing, TimingCollector};
@@ -105,6 +107,8 @@ pub struct Executor {
     opts: Arc<TerraformOptions>,
     dir: PathBuf,
     base_env: Environment,
+    /// The `TF_*` variables Terraform inherits from our environment, described for logs.
+    inherited_tf_vars: Vec<String>,
 }
 
 impl Executor {
@@ -114,6 +118,7 @@ impl Executor {
             opts,
             dir: dir.into(),
             base_env,
+            inherited_tf_vars: describe_terraform_vars(&sanitized_environ()),
         }
     }
 
@@ -286,10 +291,12 @@ impl Executor {
         fs::read(self.dir.join(STATE_FILE)).unwrap_or_default()
     }
 
-    /// Logs (at WARN) which `TF_*` variables Terraform inherits, values hidden.
+    /// Logs (at WARN) which `TF_*` variables Terraform inherits from the provisioner's
+    /// environment, values hidden: they change what Terraform does, and whoever reads a
+    /// build's log did not set them. (Those we set from our own options are not repeated.)
     pub fn log_terraform_vars(&self, sink: &dyn LogSink) {
-        for line in describe_terraform_vars(&self.base_env) {
-            sink.log(LogLevel::Warn, &line);
+        for line in &self.inherited_tf_vars {
+            sink.log(LogLevel::Warn, line);
         }
     }
 
