@@ -936,7 +936,7 @@ async fn drive_build(
             if let response::Type::Apply(a) = &apply {
                 // Written even when the apply failed: it holds what Terraform created.
                 if !a.state.is_empty() {
-                    write_private(out, &a.state)
+                    terraform::workdir::write_private(out, &a.state)
                         .with_context(|| format!("write state {}", out.display()))
                         .map_err(build)?;
                     eprintln!("    state written to {}", out.display());
@@ -952,32 +952,11 @@ async fn drive_build(
     }
 }
 
-/// States hold secrets (agent tokens): mode 0600.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(bytes)
-}
-
 /// A Complete's error as a build failure.
 fn check(complete: &response::Type) -> Result<(), Failure> {
-    let error = match complete {
-        response::Type::Parse(c) => &c.error,
-        response::Type::Init(c) => &c.error,
-        response::Type::Plan(c) => &c.error,
-        response::Type::Graph(c) => &c.error,
-        response::Type::Apply(c) => &c.error,
-        _ => return Ok(()),
-    };
-    if error.is_empty() {
-        Ok(())
-    } else {
-        Err(build(anyhow!("{error}")))
+    match session::complete_error(complete) {
+        None => Ok(()),
+        Some(error) => Err(build(anyhow!("{error}"))),
     }
 }
 

@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 use crate::convert::{self, ConvertedState, TfModule, TfPlan, TfState};
 use crate::parse;
 use crate::terraform::timings::stage_timing;
+use crate::terraform::workdir::clear_dir;
 use crate::terraform::{
     build_env, extract_archive, BuildInputs, Executor, LogSink, SessionDir, TerraformOptions,
     WorkRoot,
@@ -443,16 +444,7 @@ impl Session {
         let dir = self.dir.path().to_path_buf();
         let archive = req.template_source_archive;
         let unpacked = tokio::task::spawn_blocking(move || -> Result<usize, String> {
-            for entry in std::fs::read_dir(&dir).map_err(|e| e.to_string())? {
-                let entry = entry.map_err(|e| e.to_string())?;
-                let path = entry.path();
-                let removed = if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
-                    std::fs::remove_dir_all(&path)
-                } else {
-                    std::fs::remove_file(&path)
-                };
-                removed.map_err(|e| format!("clean work directory: {e}"))?;
-            }
+            clear_dir(&dir).map_err(|e| format!("clean work directory: {e}"))?;
             extract_archive(&archive, &dir)
                 .map(|files| files.len())
                 .map_err(|e| e.to_string())
@@ -743,7 +735,8 @@ impl Session {
     }
 }
 
-fn complete_error(complete: &response::Type) -> Option<&str> {
+/// The `error` of a *Complete; `None` when it is empty (or the message is not a Complete).
+pub fn complete_error(complete: &response::Type) -> Option<&str> {
     let error = match complete {
         response::Type::Parse(c) => &c.error,
         response::Type::Init(c) => &c.error,

@@ -5,7 +5,6 @@
 use std::ffi::OsString;
 use std::fs;
 use std::io;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -20,6 +19,7 @@ use super::env::{
 use super::logs::{handle_json_line, handle_plain_line, LogSink};
 use super::process::{self, CommandSpec, Outcome, RunError};
 use super::timings::{stage_timing, TimingCollector};
+use super::workdir::write_private;
 
 /// State file in the work directory (Terraform's local backend default).
 pub const STATE_FILE: &str = "terraform.tfstate";
@@ -270,20 +270,10 @@ impl Executor {
 
     /// Writes `state` as the work directory's state file (mode 0600: states hold secrets).
     pub fn write_state(&self, state: &[u8]) -> Result<(), ExecError> {
-        let path = self.dir.join(STATE_FILE);
-        let io_err = |source| ExecError::Io {
+        write_private(&self.dir.join(STATE_FILE), state).map_err(|source| ExecError::Io {
             what: "write terraform state",
             source,
-        };
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(io_err)?;
-        io::Write::write_all(&mut file, state).map_err(io_err)?;
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).map_err(io_err)
+        })
     }
 
     /// The state file's bytes; empty when there is none.

@@ -119,16 +119,7 @@ impl SessionDir {
 
     /// Deletes everything inside the directory, keeping the directory itself.
     pub fn clear(&self) -> io::Result<()> {
-        for entry in fs::read_dir(self.path())? {
-            let entry = entry?;
-            let file_type = entry.file_type()?;
-            if file_type.is_dir() {
-                fs::remove_dir_all(entry.path())?;
-            } else {
-                fs::remove_file(entry.path())?;
-            }
-        }
-        Ok(())
+        clear_dir(self.path())
     }
 
     /// Removes the directory, retrying briefly: a provider process Terraform started may
@@ -153,6 +144,35 @@ impl Drop for SessionDir {
             }
         }
     }
+}
+
+/// Deletes everything inside `dir` (links themselves, never what they point to), keeping
+/// `dir`.
+pub fn clear_dir(dir: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            fs::remove_dir_all(entry.path())?;
+        } else {
+            fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` readable by the owner only (0600, also when the file existed
+/// with other permissions): states and plans hold secrets such as agent tokens.
+pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600))
 }
 
 fn remove_with_retries(path: &Path) -> io::Result<()> {
