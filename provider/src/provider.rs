@@ -4,7 +4,7 @@
 use crate::cty::{AttributePath, Value};
 use crate::data_sources;
 use crate::env::Env;
-use crate::go_url::{self, GoUrl};
+use crate::go::{self, url::GoUrl};
 use crate::resources;
 use crate::schema::{
     Attribute, DataSource, Diagnostic, Diagnostics, Framework, ProviderDefinition, Resource, Schema,
@@ -68,7 +68,7 @@ impl ProviderDefinition for CoderProvider {
             .attr(
                 Attribute::string("url")
                     .optional()
-                    .validate(go_url::validator())
+                    .validate(go::url::validator())
                     .describe(
                         "The URL to access Coder. Defaults to the `CODER_AGENT_URL` environment \
                          variable, else `https://mydeployment.coder.com`.",
@@ -96,7 +96,7 @@ impl ProviderDefinition for CoderProvider {
             return;
         }
         let value = Value::string(default_url(&self.env()));
-        for d in go_url::validator().check(&value, &AttributePath::root().attr("url")) {
+        for d in go::url::validator().check(&value, &AttributePath::root().attr("url")) {
             diags.push(d);
         }
     }
@@ -115,7 +115,7 @@ impl ProviderDefinition for CoderProvider {
             );
             return None;
         }
-        match go_url::parse(&url) {
+        match go::url::parse(&url) {
             Ok(url) => Some(CoderMeta { url, env }),
             Err(message) => {
                 diags.push(Diagnostic::error(message).at(AttributePath::root().attr("url")));

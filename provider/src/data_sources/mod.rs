@@ -2,8 +2,6 @@
 
 pub mod external_auth;
 pub mod git_auth;
-mod go_json;
-mod go_strconv;
 pub mod parameter;
 pub mod provisioner;
 pub mod secret;

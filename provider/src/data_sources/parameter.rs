@@ -4,7 +4,6 @@
 //! the `validation` block and exposes it as `value`.
 
 mod form_type;
-mod go_regex;
 mod validation;
 
 use std::collections::{BTreeMap, HashSet};
@@ -16,8 +15,8 @@ use crate::provider::CoderMeta;
 use crate::schema::validators::{go_quote, one_of};
 use crate::schema::{Attribute, Block, DataSource, Diagnostic, Diagnostics, NestedBlock, Schema};
 
-use super::go_json::{decode_string_list, Framing};
-use super::go_strconv::{is_go_float, parse_bool};
+use crate::go::json::{decode_string_list, Framing};
+use crate::go::strconv::{is_go_float, parse_bool};
 use validation::Rules;
 
 pub struct Parameter;
@@ -46,7 +45,7 @@ fn icon_attribute() -> Attribute {
     Attribute::string("icon")
         .optional()
         .force_new()
-        .validate(crate::go_url::validator())
+        .validate(crate::go::url::validator())
         .describe(
             "URL or path of an icon shown in the dashboard, e.g. \
              `\"${data.coder_workspace.me.access_url}/icon/<name>.svg\"`.",

@@ -8,7 +8,7 @@ use crate::provider::CoderMeta;
 use crate::schema::validators::go_quote;
 use crate::schema::{Attribute, DataSource, Diagnostics, Schema};
 
-use super::go_json::{decode_string_list, Framing};
+use crate::go::json::{decode_string_list, Framing};
 
 pub struct Workspace;
 

@@ -7,7 +7,7 @@ use crate::cty::{Type, Value};
 use crate::provider::CoderMeta;
 use crate::schema::{Attribute, DataSource, Diagnostic, Diagnostics, Schema};
 
-use super::go_json::{decode_string_list, decode_string_maps, Framing};
+use crate::go::json::{decode_string_list, decode_string_maps, Framing};
 
 pub struct WorkspaceOwner;
 

@@ -153,7 +153,7 @@ impl DataSource<CoderMeta> for WorkspacePreset {
             Attribute::string("icon")
                 .optional()
                 .force_new()
-                .validate(crate::go_url::validator())
+                .validate(crate::go::url::validator())
                 .validate(string_len_between(0, 256))
                 .describe("URL or path of an icon shown with the preset (at most 256 bytes)."),
         )

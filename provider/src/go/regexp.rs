@@ -1,7 +1,7 @@
-//! Parameter `validation.regex` is Go RE2 syntax. Rust's `regex` crate has the same feature set
-//! (no backreferences, no lookaround) but reads a few things differently; this module rewrites a
-//! Go pattern into an equivalent Rust one, and words compile errors the way Go does
-//! (`error parsing regexp: missing closing ): `(abc``).
+//! Go's `regexp` (RE2 syntax), which upstream compiles parameter `validation.regex` with. Rust's
+//! `regex` crate has the same feature set (no backreferences, no lookaround) but reads a few
+//! things differently; this module rewrites a Go pattern into an equivalent Rust one, and words
+//! compile errors the way Go does (`error parsing regexp: missing closing ): `(abc``).
 //!
 //! What differs and is rewritten:
 //! - `\d \w \s \b` (and negations) are ASCII-only in Go, Unicode in Rust; Go's `\s` has no `\v`.

@@ -4,7 +4,7 @@
 use regex::Regex;
 
 use crate::cty::Value;
-use crate::go_url;
+use crate::go;
 use crate::provider::CoderMeta;
 use crate::schema::validators::{go_quote, string_check};
 use crate::schema::{
@@ -156,7 +156,7 @@ impl Resource<CoderMeta> for App {
             Attribute::string("icon")
                 .optional()
                 .force_new()
-                .validate(go_url::validator())
+                .validate(go::url::validator())
                 .describe(
                     "A URL of an icon shown in the dashboard. Coder's built-in icons are served \
                      under `/icon/`, e.g. `\"${data.coder_workspace.me.access_url}/icon/code.svg\"`.",

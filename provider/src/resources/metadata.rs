@@ -73,7 +73,7 @@ impl Resource<CoderMeta> for Metadata {
             Attribute::string("icon")
                 .optional()
                 .force_new()
-                .validate(crate::go_url::validator())
+                .validate(crate::go::url::validator())
                 .describe(ICON_DESCRIPTION),
         )
         .attr(

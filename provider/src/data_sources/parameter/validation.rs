@@ -2,11 +2,10 @@
 //! build's value, regex with a custom error, and which rules fit which parameter type. Each
 //! rule returns the text that becomes the diagnostic's detail.
 
-use crate::data_sources::go_json::{decode_string_list, Framing};
-use crate::data_sources::go_strconv::atoi;
+use crate::go::json::{decode_string_list, Framing};
+use crate::go::regexp;
+use crate::go::strconv::atoi;
 use crate::schema::validators::go_quote;
-
-use super::go_regex;
 
 /// The rules as configured. A `None` bound was left out of the configuration (upstream's
 /// `min_disabled`/`max_disabled`); `min = 0` counts as set.
@@ -65,7 +64,7 @@ impl Rules {
             return Ok(());
         }
         // Upstream formats the regexp it failed to build, which Go prints as `<nil>`.
-        let re = go_regex::compile(&self.regex).map_err(|e| format!("compile regex <nil>: {e}"))?;
+        let re = regexp::compile(&self.regex).map_err(|e| format!("compile regex <nil>: {e}"))?;
         if self.error.is_empty() {
             return Err("an error must be specified with a regex validation".to_string());
         }

@@ -2,7 +2,7 @@
 //! of `robfig/cron` v3 (minute hour day-of-month month day-of-week, no descriptors), whose error
 //! texts template authors see, e.g. `end of range (26) above maximum (23): 25-26`.
 
-use crate::data_sources::go_strconv::atoi;
+use crate::go::strconv::atoi;
 
 /// The allowed values of one cron field, and the names it accepts (case-insensitive).
 struct Bounds {

@@ -2,7 +2,7 @@
 //! is deliberately simpler than cron itself: fields are `*`, `N`, `A-B` and comma lists, the
 //! minute is ignored, and the day check follows cron's "day-of-month OR day-of-week" rule.
 
-use crate::data_sources::go_strconv::atoi;
+use crate::go::strconv::atoi;
 
 /// The first pair (in order) that overlaps, or the first spec the checker cannot read.
 pub fn check_schedules(specs: &[String]) -> Result<(), String> {
