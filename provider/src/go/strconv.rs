@@ -5,16 +5,34 @@
 use crate::schema::validators::go_quote;
 
 /// `strconv.Atoi` on a 64-bit platform: an optional sign and decimal digits, nothing else.
-/// Errors read `strconv.Atoi: parsing "<s>": invalid syntax` (or `value out of range`).
+/// Errors read `strconv.Atoi: parsing "<s>": invalid syntax` (or `value out of range`). Digits
+/// are read left to right and the first problem wins, as in Go's `ParseUint`
+/// (`99999999999999999999x` is out of range, not a syntax error).
 pub fn atoi(s: &str) -> Result<i64, String> {
-    let syntax = || format!("strconv.Atoi: parsing {}: invalid syntax", go_quote(s));
-    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(syntax());
+    let error = |reason: &str| format!("strconv.Atoi: parsing {}: {reason}", go_quote(s));
+    let (negative, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    if digits.is_empty() {
+        return Err(error("invalid syntax"));
     }
-    // Rust accepts the same sign-and-digits form, so only the range can still fail.
-    s.parse::<i64>()
-        .map_err(|_| format!("strconv.Atoi: parsing {}: value out of range", go_quote(s)))
+    let mut magnitude: u64 = 0;
+    for b in digits.bytes() {
+        if !b.is_ascii_digit() {
+            return Err(error("invalid syntax"));
+        }
+        magnitude = magnitude
+            .checked_mul(10)
+            .and_then(|m| m.checked_add(u64::from(b - b'0')))
+            .ok_or_else(|| error("value out of range"))?;
+    }
+    let value = if negative {
+        0i64.checked_sub_unsigned(magnitude)
+    } else {
+        i64::try_from(magnitude).ok()
+    };
+    value.ok_or_else(|| error("value out of range"))
 }
 
 /// `strconv.ParseBool`: the spellings Go accepts.
@@ -169,6 +187,37 @@ mod tests {
         assert_eq!(
             atoi("99999999999999999999"),
             Err(r#"strconv.Atoi: parsing "99999999999999999999": value out of range"#.to_string())
+        );
+    }
+
+    #[test]
+    fn atoi_reports_the_first_problem_left_to_right() {
+        // Go's ParseUint stops at the overflow before it sees the stray byte.
+        assert_eq!(
+            atoi("99999999999999999999x"),
+            Err(r#"strconv.Atoi: parsing "99999999999999999999x": value out of range"#.to_string())
+        );
+        assert_eq!(
+            atoi("12345678901234567890x"),
+            Err(r#"strconv.Atoi: parsing "12345678901234567890x": invalid syntax"#.to_string())
+        );
+        assert_eq!(
+            atoi("+-1"),
+            Err(r#"strconv.Atoi: parsing "+-1": invalid syntax"#.to_string())
+        );
+    }
+
+    #[test]
+    fn atoi_range_is_int64() {
+        assert_eq!(atoi("9223372036854775807"), Ok(i64::MAX));
+        assert_eq!(atoi("-9223372036854775808"), Ok(i64::MIN));
+        assert_eq!(
+            atoi("9223372036854775808"),
+            Err(r#"strconv.Atoi: parsing "9223372036854775808": value out of range"#.to_string())
+        );
+        assert_eq!(
+            atoi("-9223372036854775809"),
+            Err(r#"strconv.Atoi: parsing "-9223372036854775809": value out of range"#.to_string())
         );
     }
 
