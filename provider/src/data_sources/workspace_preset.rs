@@ -5,6 +5,7 @@ mod cron;
 mod overlap;
 
 use crate::cty::{AttributePath, Value};
+use crate::go;
 use crate::provider::CoderMeta;
 use crate::schema::validators::{
     go_quote, int_at_least, string_check, string_len_between, string_not_empty,
@@ -36,23 +37,10 @@ fn ttl_validator() -> Validator {
     })
 }
 
-/// Go's `time.LoadLocation` with its embedded zone database: `""` and `UTC` are UTC, `Local`
-/// is the host zone, and any IANA name loads even where the host has no zoneinfo files.
+/// Upstream loads `scheduling.timezone` with Go's `time.LoadLocation` and wraps its error.
 fn check_timezone(name: &str) -> Result<(), String> {
-    let loads = || -> Result<(), String> {
-        if name.is_empty() || name == "UTC" || name == "Local" {
-            return Ok(());
-        }
-        // Go refuses these before looking anything up: no zone name has `..` or a leading slash.
-        if name.contains("..") || name.starts_with('/') || name.starts_with('\\') {
-            return Err("time: invalid location name".to_string());
-        }
-        match name.parse::<chrono_tz::Tz>() {
-            Ok(_) => Ok(()),
-            Err(_) => Err(format!("unknown time zone {name}")),
-        }
-    };
-    loads().map_err(|e| format!("failed to load timezone {}: {e}", go_quote(name)))
+    go::time::load_location(name)
+        .map_err(|e| format!("failed to load timezone {}: {e}", go_quote(name)))
 }
 
 impl DataSource<CoderMeta> for WorkspacePreset {
@@ -153,7 +141,7 @@ impl DataSource<CoderMeta> for WorkspacePreset {
             Attribute::string("icon")
                 .optional()
                 .force_new()
-                .validate(crate::go::url::validator())
+                .validate(go::url::validator())
                 .validate(string_len_between(0, 256))
                 .describe("URL or path of an icon shown with the preset (at most 256 bytes)."),
         )

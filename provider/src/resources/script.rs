@@ -1,14 +1,11 @@
 //! `coder_script`: a script the agent runs at start, at stop and/or on a cron schedule. Several
 //! scripts on one agent run in parallel. Nothing is called; Coder reads it from state.
 
-mod cron;
-
 use crate::cty::Value;
+use crate::go::cron::Parser;
 use crate::provider::CoderMeta;
 use crate::schema::validators::int_at_least;
 use crate::schema::{Attribute, Diagnostic, Diagnostics, Resource, Schema, Validator};
-
-use cron::Parser;
 
 pub struct Script;
 

@@ -1,9 +1,16 @@
-//! Cron expressions as `robfig/cron/v3` reads them, which is what upstream's `coder_script.cron`
-//! check uses and what the Coder agent later schedules with. Only parsing is needed here (the
-//! provider never runs a schedule), but the parse result is kept so tests can pin the semantics.
+//! Cron expressions as `robfig/cron/v3` reads them. Upstream checks `coder_script.cron` with it
+//! (the Coder agent later schedules with the same parser) and prebuild schedules with a
+//! five-field configuration of it. Only parsing is needed here (the provider never runs a
+//! schedule), but the parse result is kept so tests can pin the semantics.
 //!
 //! The error texts are robfig's (and Go's `strconv`/`time` ones it wraps), because upstream
-//! passes them through verbatim in `<expr> is not a valid cron expression: <error>`.
+//! passes them through verbatim, e.g. `end of range (26) above maximum (23): 25-26`.
+//!
+//! A [`Parser`] is configured the way robfig's `NewParser` options configure one: which fields
+//! an expression spells out, whether the day of week may be left off, whether `@descriptors`
+//! are accepted.
+
+use super::{strconv, time};
 
 /// The six schedule fields, in the order robfig lays them out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,11 +92,14 @@ pub enum Schedule {
     Every(i64),
 }
 
-/// A cron dialect: which fields an expression spells out, whether the day of week may be left
-/// off, and whether `@descriptors` are accepted.
+/// A cron dialect, as robfig's `NewParser` options choose one.
 #[derive(Clone, Copy, Debug)]
 pub struct Parser {
+    /// `Second`: expressions spell out the seconds; without it the second is always 0.
     with_seconds: bool,
+    /// `DowOptional`: the day of week may be left off (any day).
+    dow_optional: bool,
+    /// `Descriptor`: `@daily`, `@every 1h` and the like are accepted.
     descriptors: bool,
 }
 
@@ -99,6 +109,7 @@ impl Parser {
     pub const fn with_seconds() -> Self {
         Parser {
             with_seconds: true,
+            dow_optional: true,
             descriptors: true,
         }
     }
@@ -108,7 +119,18 @@ impl Parser {
     pub const fn unix() -> Self {
         Parser {
             with_seconds: false,
+            dow_optional: true,
             descriptors: true,
+        }
+    }
+
+    /// `Minute | Hour | Dom | Month | Dow`: exactly five fields, no descriptors, as upstream
+    /// parses prebuild schedules.
+    pub const fn five_fields() -> Self {
+        Parser {
+            with_seconds: false,
+            dow_optional: false,
+            descriptors: false,
         }
     }
 
@@ -132,7 +154,7 @@ impl Parser {
                 ));
             };
             let name = spec.get(eq + 1..space).unwrap_or("");
-            if let Err(e) = load_location(name) {
+            if let Err(e) = time::load_location(name) {
                 return Err(format!("provided bad location {name}: {e}"));
             }
             spec = spec.get(space..).unwrap_or("").trim();
@@ -162,15 +184,21 @@ impl Parser {
     /// Checks the field count and fills in what the dialect leaves out, giving all six.
     fn normalize<'a>(&self, mut fields: Vec<&'a str>) -> Result<Vec<&'a str>, String> {
         let max = FIELDS.iter().filter(|f| self.spells(**f)).count();
-        let min = max - 1; // the day of week is optional in both dialects
+        let min = if self.dow_optional { max - 1 } else { max };
         let count = fields.len();
         if count < min || count > max {
+            if min == max {
+                return Err(format!(
+                    "expected exactly {min} fields, found {count}: [{}]",
+                    fields.join(" ")
+                ));
+            }
             return Err(format!(
                 "expected {min} to {max} fields, found {count}: [{}]",
                 fields.join(" ")
             ));
         }
-        if count == min {
+        if count < max {
             fields.push(FIELD_DEFAULTS[5]);
         }
         let mut given = fields.into_iter();
@@ -229,7 +257,7 @@ fn parse_descriptor(spec: &str) -> Result<Schedule, String> {
         _ => {}
     }
     if let Some(duration) = spec.strip_prefix("@every ") {
-        return parse_go_duration(duration)
+        return time::parse_duration(duration)
             .map(Schedule::Every)
             .map_err(|e| format!("failed to parse duration {spec}: {e}"));
     }
@@ -321,198 +349,10 @@ fn parse_int_or_name(expr: &str, names: &[(&str, u64)]) -> Result<u64, String> {
     parse_non_negative(expr)
 }
 
-/// Go's `strconv.Atoi` (optional sign, decimal digits, 64-bit range) followed by robfig's
-/// refusal of negative numbers, with both their messages. Digits are read left to right and
-/// the first problem wins, as in Go (`99999999999999999999x` is out of range, not a syntax
-/// error).
+/// Go's `strconv.Atoi` followed by robfig's refusal of negative numbers, with both messages.
 fn parse_non_negative(expr: &str) -> Result<u64, String> {
-    let atoi_error = |reason: &str| {
-        format!(
-            "failed to parse int from {expr}: strconv.Atoi: parsing {}: {reason}",
-            crate::schema::validators::go_quote(expr)
-        )
-    };
-    let (negative, digits) = match expr.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, expr.strip_prefix('+').unwrap_or(expr)),
-    };
-    if digits.is_empty() {
-        return Err(atoi_error("invalid syntax"));
-    }
-    let mut magnitude: u64 = 0;
-    for b in digits.bytes() {
-        if !b.is_ascii_digit() {
-            return Err(atoi_error("invalid syntax"));
-        }
-        magnitude = magnitude
-            .checked_mul(10)
-            .and_then(|m| m.checked_add(u64::from(b - b'0')))
-            .ok_or_else(|| atoi_error("value out of range"))?;
-    }
-    let limit = if negative {
-        1u64 << 63
-    } else {
-        (1u64 << 63) - 1
-    };
-    if magnitude > limit {
-        return Err(atoi_error("value out of range"));
-    }
-    if negative && magnitude > 0 {
-        return Err(format!(
-            "negative number (-{magnitude}) not allowed: {expr}"
-        ));
-    }
-    Ok(magnitude)
-}
-
-/// Go's `time.ParseDuration`, in nanoseconds, with its error texts.
-pub fn parse_go_duration(text: &str) -> Result<i64, String> {
-    const UNITS: &[(&str, u64)] = &[
-        ("ns", 1),
-        ("us", 1_000),
-        ("\u{b5}s", 1_000),
-        ("\u{3bc}s", 1_000),
-        ("ms", 1_000_000),
-        ("s", 1_000_000_000),
-        ("m", 60_000_000_000),
-        ("h", 3_600_000_000_000),
-    ];
-    const LIMIT: u64 = 1 << 63;
-    let invalid = || format!("time: invalid duration {}", go_time_quote(text));
-
-    let (negative, mut s) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.strip_prefix('+').unwrap_or(text)),
-    };
-    if s == "0" {
-        return Ok(0);
-    }
-    if s.is_empty() {
-        return Err(invalid());
-    }
-    let mut total: u64 = 0;
-    while let Some(&first) = s.as_bytes().first() {
-        if !(first == b'.' || first.is_ascii_digit()) {
-            return Err(invalid());
-        }
-        let int_len = s.bytes().take_while(u8::is_ascii_digit).count();
-        let mut whole: u64 = 0;
-        for b in s[..int_len].bytes() {
-            if whole > LIMIT / 10 {
-                return Err(invalid());
-            }
-            whole = whole * 10 + u64::from(b - b'0');
-            if whole > LIMIT {
-                return Err(invalid());
-            }
-        }
-        s = &s[int_len..];
-        let mut fraction: u64 = 0;
-        let mut scale: f64 = 1.0;
-        let mut fraction_len = 0;
-        if let Some(rest) = s.strip_prefix('.') {
-            fraction_len = rest.bytes().take_while(u8::is_ascii_digit).count();
-            let mut overflow = false;
-            for b in rest[..fraction_len].bytes() {
-                if overflow {
-                    continue;
-                }
-                if fraction > (LIMIT - 1) / 10 {
-                    overflow = true;
-                    continue;
-                }
-                let next = fraction * 10 + u64::from(b - b'0');
-                if next > LIMIT {
-                    overflow = true;
-                    continue;
-                }
-                fraction = next;
-                scale *= 10.0;
-            }
-            s = &rest[fraction_len..];
-        }
-        if int_len == 0 && fraction_len == 0 {
-            return Err(invalid());
-        }
-        let unit_len = s
-            .bytes()
-            .take_while(|b| !(*b == b'.' || b.is_ascii_digit()))
-            .count();
-        if unit_len == 0 {
-            return Err(format!(
-                "time: missing unit in duration {}",
-                go_time_quote(text)
-            ));
-        }
-        let unit = &s[..unit_len];
-        s = &s[unit_len..];
-        let Some((_, scale_ns)) = UNITS.iter().find(|(name, _)| *name == unit) else {
-            return Err(format!(
-                "time: unknown unit {} in duration {}",
-                go_time_quote(unit),
-                go_time_quote(text)
-            ));
-        };
-        if whole > LIMIT / scale_ns {
-            return Err(invalid());
-        }
-        let mut value = whole * scale_ns;
-        if fraction > 0 {
-            // Go converts through float64 here too; truncation matches its result.
-            value += (fraction as f64 * (*scale_ns as f64 / scale)) as u64;
-            if value > LIMIT {
-                return Err(invalid());
-            }
-        }
-        total += value;
-        if total > LIMIT {
-            return Err(invalid());
-        }
-    }
-    if negative {
-        // `total` is at most 2^63 here, which is exactly i64::MIN's magnitude.
-        return Ok(0i64.wrapping_sub_unsigned(total));
-    }
-    i64::try_from(total).map_err(|_| invalid())
-}
-
-/// The `time` package's own quoting: ASCII printable kept (with `"` and `\` escaped), every
-/// byte of anything else written as `\xNN`.
-fn go_time_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        if c.is_ascii() && c >= ' ' {
-            if c == '"' || c == '\\' {
-                out.push('\\');
-            }
-            out.push(c);
-        } else {
-            let mut buf = [0u8; 4];
-            for b in c.encode_utf8(&mut buf).bytes() {
-                out.push_str(&format!("\\x{b:02x}"));
-            }
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Go's `time.LoadLocation` as far as validation needs it. Upstream's binary carries Go's own
-/// copy of the zone database, so any IANA name loads wherever the provider runs; chrono-tz
-/// carries the same database for us.
-fn load_location(name: &str) -> Result<(), String> {
-    if name.is_empty() || name == "UTC" || name == "Local" {
-        return Ok(());
-    }
-    // Go refuses these before looking anything up.
-    if name.contains("..") || name.starts_with('/') || name.starts_with('\\') {
-        return Err("time: invalid location name".to_string());
-    }
-    match name.parse::<chrono_tz::Tz>() {
-        Ok(_) => Ok(()),
-        Err(_) => Err(format!("unknown time zone {name}")),
-    }
+    let n = strconv::atoi(expr).map_err(|e| format!("failed to parse int from {expr}: {e}"))?;
+    u64::try_from(n).map_err(|_| format!("negative number ({n}) not allowed: {expr}"))
 }
 
 #[cfg(test)]
@@ -699,31 +539,6 @@ mod tests {
     }
 
     #[test]
-    fn go_durations() {
-        assert_eq!(parse_go_duration("0"), Ok(0));
-        assert_eq!(parse_go_duration("1.5s"), Ok(1_500_000_000));
-        assert_eq!(parse_go_duration("-2m"), Ok(-120_000_000_000));
-        assert_eq!(parse_go_duration(".5h"), Ok(1_800_000_000_000));
-        assert_eq!(parse_go_duration("1\u{b5}s"), Ok(1_000));
-        assert_eq!(
-            parse_go_duration(".s"),
-            Err(r#"time: invalid duration ".s""#.to_string())
-        );
-        assert_eq!(
-            parse_go_duration("1 h"),
-            Err(r#"time: unknown unit " h" in duration "1 h""#.to_string())
-        );
-        assert_eq!(
-            parse_go_duration("1é"),
-            Err(r#"time: unknown unit "\xc3\xa9" in duration "1\xc3\xa9""#.to_string())
-        );
-        assert_eq!(
-            parse_go_duration("9999999999h"),
-            Err(r#"time: invalid duration "9999999999h""#.to_string())
-        );
-    }
-
-    #[test]
     fn time_zone_prefix() {
         assert!(six("TZ=UTC 0 0 0 * * *").is_ok());
         assert!(six("CRON_TZ=Local @daily").is_ok());
@@ -742,6 +557,24 @@ mod tests {
             six("TZ=Mars/Olympus 0 0 0 * * *"),
             Err("provided bad location Mars/Olympus: unknown time zone Mars/Olympus".to_string())
         );
+    }
+
+    #[test]
+    fn five_field_dialect_needs_all_five_and_no_descriptors() {
+        let five = |spec| Parser::five_fields().parse(spec);
+        assert_eq!(
+            five("* * * *"),
+            Err("expected exactly 5 fields, found 4: [* * * *]".to_string())
+        );
+        assert_eq!(
+            five("@daily"),
+            Err("parser does not accept descriptors: @daily".to_string())
+        );
+        let Ok(Schedule::Fields { second, minute, .. }) = five("0 22 * * *") else {
+            panic!("expected fields");
+        };
+        assert_eq!(second, 1);
+        assert_eq!(minute, 1);
     }
 
     #[test]
