@@ -44,20 +44,31 @@ impl DataSource<CoderMeta> for ExternalAuth {
     }
 
     fn read(&self, meta: &CoderMeta, config: Value, diags: &mut Diagnostics) -> Value {
-        let mut state = config.as_object().cloned().unwrap_or_default();
-        let id = state
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        if id.is_empty() {
-            diags.push(Diagnostic::error("id is required"));
-            return Value::Object(state);
-        }
-        let token = meta.env.or(&access_token_variable(&id), "").to_string();
-        state.insert("access_token".to_string(), Value::string(token));
-        Value::Object(state)
+        read_access_token(meta, config, access_token_variable, diags)
     }
+}
+
+/// The read upstream shares with its predecessor `coder_git_auth`: the token from the variable
+/// `variable(id)` names (empty when Coder passed none), and an error when `id` is empty.
+pub(super) fn read_access_token(
+    meta: &CoderMeta,
+    config: Value,
+    variable: fn(&str) -> String,
+    diags: &mut Diagnostics,
+) -> Value {
+    let mut state = config.as_object().cloned().unwrap_or_default();
+    let id = state
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if id.is_empty() {
+        diags.push(Diagnostic::error("id is required"));
+        return Value::Object(state);
+    }
+    let token = meta.env.or(&variable(&id), "").to_string();
+    state.insert("access_token".to_string(), Value::string(token));
+    Value::Object(state)
 }
 
 #[cfg(test)]

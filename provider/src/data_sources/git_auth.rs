@@ -6,6 +6,8 @@ use crate::cty::Value;
 use crate::provider::CoderMeta;
 use crate::schema::{Attribute, DataSource, Diagnostic, Diagnostics, Schema};
 
+use super::external_auth::read_access_token;
+
 pub struct GitAuth;
 
 const NAME: &str = "coder_git_auth";
@@ -50,19 +52,7 @@ impl DataSource<CoderMeta> for GitAuth {
     }
 
     fn read(&self, meta: &CoderMeta, config: Value, diags: &mut Diagnostics) -> Value {
-        let mut state = config.as_object().cloned().unwrap_or_default();
-        let id = state
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        if id.is_empty() {
-            diags.push(Diagnostic::error("id is required"));
-            return Value::Object(state);
-        }
-        let token = meta.env.or(&access_token_variable(&id), "").to_string();
-        state.insert("access_token".to_string(), Value::string(token));
-        Value::Object(state)
+        read_access_token(meta, config, access_token_variable, diags)
     }
 }
 
