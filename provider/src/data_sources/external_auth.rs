@@ -73,8 +73,8 @@ pub(super) fn read_access_token(
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{read, read_error};
     use super::*;
+    use crate::provider::testing::{read, read_error};
 
     #[test]
     fn token_comes_from_the_id_named_variable() {

@@ -58,8 +58,8 @@ impl DataSource<CoderMeta> for GitAuth {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{read, read_error, validate};
     use super::*;
+    use crate::provider::testing::{read, read_error, validate};
     use crate::schema::Severity;
 
     #[test]

@@ -6,8 +6,6 @@ pub mod parameter;
 pub mod provisioner;
 pub mod secret;
 pub mod task;
-#[cfg(test)]
-mod test_support;
 pub mod workspace;
 pub mod workspace_owner;
 pub mod workspace_preset;

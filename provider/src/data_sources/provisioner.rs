@@ -74,8 +74,8 @@ fn go_arch(rust_arch: &str, little_endian: bool) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::read;
     use super::*;
+    use crate::provider::testing::read;
 
     #[test]
     fn reports_this_process_with_go_names() {

@@ -161,8 +161,8 @@ impl DataSource<CoderMeta> for Secret {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{read, read_error, validate_errors};
     use super::*;
+    use crate::provider::testing::{read, read_error, validate_errors};
 
     const START_BUILD: [(&str, &str); 2] = [
         ("CODER_WORKSPACE_BUILD_ID", "build-1"),

@@ -110,8 +110,8 @@ fn go_uuid_parse(s: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{read, read_error};
     use super::*;
+    use crate::provider::testing::{read, read_error};
 
     #[test]
     fn outside_a_task_the_id_is_random_and_disabled() {

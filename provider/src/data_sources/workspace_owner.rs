@@ -188,8 +188,8 @@ fn rbac_role(role: &BTreeMap<String, String>) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{read, read_error};
     use super::*;
+    use crate::provider::testing::{read, read_error};
 
     #[test]
     fn defaults_without_any_variable() {

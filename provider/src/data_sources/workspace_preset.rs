@@ -200,8 +200,8 @@ fn schedule_crons(config: &Value) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{read, read_error, validate, validate_errors};
     use super::*;
+    use crate::provider::testing::{read, read_error, validate, validate_errors};
 
     fn prebuilds(instances: i64, extra: Vec<(&'static str, Value)>) -> Value {
         let mut attrs = vec![("instances", Value::number_i64(instances))];

@@ -37,8 +37,8 @@ impl DataSource<CoderMeta> for WorkspaceTags {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::read;
     use super::*;
+    use crate::provider::testing::read;
 
     #[test]
     fn tags_pass_through() {

@@ -1,7 +1,7 @@
 //! `coder_parameter` through the framework: configuration in, state or diagnostics out.
 
 use super::*;
-use crate::data_sources::test_support::{read, read_diags, read_error, validate, validate_errors};
+use crate::provider::testing::{read, read_diags, read_error, validate, validate_errors};
 
 fn options(pairs: &[(&str, &str)]) -> Value {
     Value::List(
