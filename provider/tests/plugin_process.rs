@@ -256,12 +256,9 @@ fn sigint_does_not_kill_a_managed_plugin() {
 
 #[test]
 fn auto_mtls_puts_the_server_certificate_in_the_handshake() {
-    // Shaped like Terraform's: P-521, CA:TRUE.
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).expect("key");
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".into()]).expect("params");
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    let pem = params.self_signed(&key).expect("cert").pem();
-    let plugin = Plugin::start(&[("PLUGIN_CLIENT_CERT", pem.as_str())]);
+    // Shaped like Terraform's: P-521, SHA-512, CA:TRUE (see tests/fixtures/README.md).
+    let pem = include_str!("fixtures/terraform-client-p521.pem");
+    let plugin = Plugin::start(&[("PLUGIN_CLIENT_CERT", pem)]);
     let cert = &plugin.fields()[5];
     assert!(
         cert.len() > 50,
