@@ -557,7 +557,9 @@ fn report(filename: &str, src: &str, found: &[(BadToken, usize)]) -> Vec<Diagnos
 /// Maps hcl-rs's parse error onto HCL's wording where the two describe the same situation;
 /// anything else keeps hcl-rs's own description.
 fn map_parse_error(filename: &str, src: &str, err: &parser::Error) -> Diagnostic {
-    let offset = err.location().offset().min(src.len());
+    // hcl-rs can point into the middle of a multi-byte character (found by fuzzing:
+    // `tder \u{7a0}`); everything below slices `src` at this offset.
+    let offset = floor_char_boundary(src, err.location().offset());
     let line = err.location().line();
     let message = err.message();
     let at_end = src[offset..].trim().is_empty();
@@ -667,6 +669,14 @@ mod tests {
             found[1].1,
             "An argument or block definition is required here."
         );
+    }
+
+    #[test]
+    fn parse_error_inside_a_multibyte_character_is_reported_not_a_panic() {
+        // Minimized from the hcl_variables fuzz target (fuzz/regressions/hcl_variables/).
+        let found = errors("tder \u{7a0}");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].2, 1, "{found:?}");
     }
 
     #[test]
