@@ -57,3 +57,58 @@ fn tar_extract_inputs_hold() {
         "no inputs found"
     );
 }
+
+/// The fuzz targets run on libFuzzer's 8 MiB main thread; the provisioner parses on tokio
+/// worker threads with 2 MiB. Deeply nested input must not overflow that smaller stack.
+#[test]
+fn deep_nesting_fits_a_worker_thread_stack() {
+    let depth = 50_000;
+    let hcl_inputs = [
+        format!(
+            "variable \"x\" {{\n  default = {}1{}\n}}\n",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        ),
+        format!(
+            "variable \"x\" {{\n  default = {}1{}\n}}\n",
+            "(".repeat(depth),
+            ")".repeat(depth)
+        ),
+        format!(
+            "variable \"x\" {{\n  default = {}1\n}}\n",
+            "-".repeat(depth)
+        ),
+        format!(
+            "variable \"x\" {{\n  default = \"{}\"\n}}\n",
+            "${\"".repeat(depth)
+        ),
+        format!(
+            "{{\"variable\": {{\"x\": {{\"default\": {}1{}}}}}}}",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        ),
+    ];
+    let graph = format!(
+        "digraph {{ {} a {} }}",
+        "subgraph { ".repeat(depth),
+        "}".repeat(depth)
+    );
+    let plan = format!("p{}\0digraph {{}}", "[".repeat(depth));
+    let worker = std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(move || {
+            for (index, text) in hcl_inputs.iter().enumerate() {
+                let name = if index == 4 {
+                    "main.tf.json"
+                } else {
+                    "main.tf"
+                };
+                let files = vec![(name.to_string(), text.as_bytes().to_vec())];
+                let _ = coder_provisioner::parse::parse_template_files(&files);
+            }
+            checks::dot(graph.as_bytes());
+            checks::plan_state_json(plan.as_bytes());
+        })
+        .expect("spawn a 2 MiB thread");
+    assert!(worker.join().is_ok());
+}
