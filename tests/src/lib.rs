@@ -254,17 +254,35 @@ pub fn provider_binary() -> &'static Path {
 }
 
 fn build_provider() -> PathBuf {
+    workspace_binary("terraform-provider-coder")
+}
+
+/// A binary of the workspace (`terraform-provider-coder`, `coder-provisioner`), built with the
+/// cargo that runs the tests, in the same profile; all binaries come from one cargo run per test
+/// process.
+pub fn workspace_binary(name: &str) -> PathBuf {
+    static BUILT: OnceLock<(BTreeMap<String, PathBuf>, String)> = OnceLock::new();
+    let (executables, stderr) = BUILT.get_or_init(build_workspace_binaries);
+    match executables.get(name) {
+        Some(executable) => executable.clone(),
+        None => panic!("building {name} failed:\n{stderr}"),
+    }
+}
+
+fn build_workspace_binaries() -> (BTreeMap<String, PathBuf>, String) {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
     let mut cmd = Command::new(&cargo);
-    // `--workspace --bins`, not `-p terraform-provider-coder`: cargo unifies dependency features
-    // over the packages a command selects, so only a workspace-wide build reuses the binary that
-    // `cargo test --workspace` has just compiled; `-p` would rebuild most dependencies with a
-    // different feature set (minutes on CI). `--keep-going`: another binary that fails to build
-    // must not stop the provider's tests; its own tests report it.
+    // `--workspace --bins --tests`, not `-p <package>`: cargo unifies dependency features over
+    // the packages and targets a command selects, dev-dependencies included once test targets
+    // are selected. Only this selection resolves features exactly as `cargo test --workspace`
+    // does, so the build is fresh there (and leaves no second copy of the dependencies in the
+    // target directory: CI's disk is small). `--keep-going`: a binary that fails to build must
+    // not stop the other binary's tests; its own tests report it.
     cmd.current_dir(repo_root()).args([
         "build",
         "--workspace",
         "--bins",
+        "--tests",
         "--keep-going",
         "--message-format=json-render-diagnostics",
     ]);
@@ -277,31 +295,30 @@ fn build_provider() -> PathBuf {
         .stdout(Stdio::piped())
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", Path::new(&cargo).display()));
-    // Cargo names each executable it produced in a `compiler-artifact` message; this finds ours
-    // wherever the target directory is.
-    let executable = String::from_utf8_lossy(&out.stdout)
+    // Cargo names each executable it produced in a `compiler-artifact` message, wherever the
+    // target directory is. `--tests` also builds each binary's unit-test harness under the same
+    // target name; those carry `profile.test`.
+    let executables: BTreeMap<String, PathBuf> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .filter(|msg| msg["reason"] == "compiler-artifact")
-        .filter(|msg| msg["target"]["name"] == "terraform-provider-coder")
-        .filter_map(|msg| msg["executable"].as_str().map(PathBuf::from))
-        .next_back();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let Some(executable) = executable else {
-        panic!(
-            "building terraform-provider-coder failed ({}):\n{stderr}",
-            out.status
-        );
-    };
+        .filter(|msg| msg["profile"]["test"] == false)
+        .filter(|msg| msg["target"]["kind"] == serde_json::json!(["bin"]))
+        .filter_map(|msg| {
+            let name = msg["target"]["name"].as_str()?.to_owned();
+            Some((name, PathBuf::from(msg["executable"].as_str()?)))
+        })
+        .collect();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     if !out.status.success() {
-        eprintln!("[harness] the provider built, but other workspace binaries did not:\n{stderr}");
+        eprintln!("[harness] some workspace targets did not build:\n{stderr}");
     }
     eprintln!(
-        "[harness] provider ready in {:.1}s: {}",
+        "[harness] workspace binaries ready in {:.1}s: {:?}",
         started.elapsed().as_secs_f64(),
-        executable.display()
+        executables.keys().collect::<Vec<_>>()
     );
-    executable
+    (executables, stderr)
 }
 
 /// The per-process filesystem mirror and the CLI configuration that uses it.

@@ -20,7 +20,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tonic::transport::{Channel, Endpoint, Uri};
 
-use crate::{mirror, repo_root, Terraform};
+use crate::{mirror, Terraform};
 
 /// How long a single request may take before a test gives up on it.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
@@ -44,39 +44,7 @@ pub fn provisioner_binary() -> &'static Path {
 }
 
 fn build_provisioner() -> PathBuf {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
-    let mut cmd = Command::new(&cargo);
-    cmd.current_dir(repo_root()).args([
-        "build",
-        "-p",
-        "coder-provisioner",
-        "--bin",
-        "coder-provisioner",
-        "--message-format=json-render-diagnostics",
-    ]);
-    if !cfg!(debug_assertions) {
-        cmd.arg("--release");
-    }
-    let out = cmd
-        .stderr(Stdio::piped())
-        .stdout(Stdio::piped())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run cargo: {e}"));
-    if !out.status.success() {
-        panic!(
-            "building coder-provisioner failed ({}):\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|msg| msg["reason"] == "compiler-artifact")
-        .filter(|msg| msg["target"]["name"] == "coder-provisioner")
-        .filter_map(|msg| msg["executable"].as_str().map(PathBuf::from))
-        .next_back()
-        .unwrap_or_else(|| panic!("cargo built coder-provisioner but reported no executable"))
+    crate::workspace_binary("coder-provisioner")
 }
 
 /// Removes what could change Terraform's or the provider's behaviour from a command's
