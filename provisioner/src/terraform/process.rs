@@ -128,6 +128,21 @@ pub async fn run(
         .process_group(0)
         // If this future is dropped mid-run, Terraform must not live on unsupervised.
         .kill_on_drop(true);
+    // Cancel is SIGINT. A process started with SIGINT ignored (`nohup`, `&` in a non-interactive
+    // shell, some service managers) passes that on to its children, and a shell cannot trap a
+    // signal ignored at entry: a wrapper script around terraform would never see the cancel.
+    // SAFETY: runs in the forked child before exec; it only calls sigaction, which is
+    // async-signal-safe, and touches no memory shared with the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = libc::SIG_DFL;
+            if libc::sigaction(libc::SIGINT, &action, std::ptr::null_mut()) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
     tracing::debug!(command = %command, dir = %spec.dir.display(), "running terraform");
     let mut child = cmd.spawn().map_err(|source| RunError::Spawn {
         command: command.clone(),
@@ -177,6 +192,17 @@ pub async fn run(
             _ = &mut readers, if !readers_done => readers_done = true,
         }
     };
+    if let (Ok(status), Some(pid), false) = (&status, pid, killed) {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            // Terraform was killed by someone else (an OOM killer, an operator) and could
+            // not stop what it started: its providers and provisioner commands live on in
+            // its process group, changing resources no state will record. Stop them too.
+            // (The group outlives its leader while members remain, so its id is not reused.)
+            tracing::warn!(command = %command, signal, "terraform died of a signal; killing what it left running");
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        }
+    }
     if !readers_done
         && tokio::time::timeout(PIPE_DRAIN_LIMIT, &mut readers)
             .await
@@ -324,6 +350,44 @@ mod tests {
         assert!(outcome.killed);
         assert_eq!(outcome.describe(), "signal: killed");
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    /// `pid` is a live process (not a zombie).
+    fn running(pid: &str) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|stat| {
+                // The state follows the parenthesised command name.
+                let state = stat.rsplit(')').next().unwrap_or("").trim_start();
+                !state.starts_with('Z') && !state.starts_with('X')
+            })
+            .unwrap_or(false)
+    }
+
+    #[tokio::test]
+    async fn what_a_killed_command_left_running_is_killed_too() {
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let o = out.clone();
+        // The background sleep keeps our stdout open; the shell then dies of SIGKILL, as
+        // Terraform does under an OOM killer.
+        let started = Instant::now();
+        let outcome = run(
+            &sh("sleep 30 & echo $!; kill -KILL $$"),
+            move |l| o.lock().expect("lock").push(l.to_string()),
+            |_| {},
+            &CancellationToken::new(),
+            Duration::from_secs(5),
+        )
+        .await
+        .expect("run");
+        assert_eq!(outcome.describe(), "signal: killed");
+        assert!(!outcome.interrupted && !outcome.killed);
+        let orphan = out.lock().expect("lock").first().cloned().expect("pid");
+        assert!(
+            !running(&orphan),
+            "the background sleep {orphan} is still running"
+        );
+        // Its end closed the pipe: no wait for the drain limit.
+        assert!(started.elapsed() < PIPE_DRAIN_LIMIT, "{:?}", started.elapsed());
     }
 
     #[tokio::test]
