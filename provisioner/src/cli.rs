@@ -31,7 +31,7 @@ use tokio_stream::StreamExt;
 
 use crate::convert::{self, TfPlan, TfState};
 use crate::parse;
-use crate::server::{self, ListenAddr, Listener, ProvisionerService};
+use crate::server::{self, ListenAddr, Listener, PresharedKey, ProvisionerService};
 use crate::session::{self, SessionOptions};
 use crate::terraform::{self, TerraformOptions, WorkRoot};
 
@@ -105,7 +105,7 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Serve the gRPC Provisioner API (provisioner.Provisioner/Session).
     #[command(
-        after_help = "Examples:\n  coder-provisioner serve --listen unix:///run/coder/provisioner.sock\n  coder-provisioner serve --listen 127.0.0.1:9090 --terraform /usr/local/bin/terraform"
+        after_help = "Examples:\n  coder-provisioner serve --listen unix:///run/coder/provisioner.sock\n  coder-provisioner serve --listen 0.0.0.0:9090 --tls-cert server.pem --tls-key server.key --tls-client-ca clients-ca.pem\n  coder-provisioner serve --listen 127.0.0.1:9090 --psk-file /etc/coder/provisioner.key --terraform /usr/local/bin/terraform"
     )]
     Serve(ServeArgs),
 }
@@ -253,8 +253,26 @@ pub struct GraphArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// host:port (e.g. 127.0.0.1:9090) or unix:///path/to/socket (created with mode 0600).
+    /// TCP needs --tls-cert/--tls-key, --psk-file, or both (or --insecure).
     #[arg(long, value_name = "ADDR")]
     pub listen: ListenAddr,
+    /// Serve TLS with this certificate chain (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Mutual TLS: accept only clients with a certificate issued by one of these CAs (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// Require every call to carry `authorization: Bearer <key>` with the key in FILE
+    /// (surrounding whitespace ignored; at least 16 characters).
+    #[arg(long, value_name = "FILE")]
+    pub psk_file: Option<PathBuf>,
+    /// Serve plain TCP with no TLS and no pre-shared key. Anyone who can reach the port runs
+    /// Terraform with this machine's credentials and reads the secrets of every build.
+    #[arg(long, conflicts_with_all = ["tls_cert", "psk_file"])]
+    pub insecure: bool,
     #[command(flatten)]
     pub terraform: TerraformArgs,
 }
@@ -593,14 +611,61 @@ async fn session_options(args: &TerraformArgs) -> Result<Arc<SessionOptions>, Fa
     Ok(Arc::new(SessionOptions::new(Arc::new(tf), work_root)))
 }
 
+/// TLS and the pre-shared key from `serve`'s options; plain TCP is refused unless `--insecure`.
+pub fn serve_security(args: &ServeArgs) -> Result<server::Security, Failure> {
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(
+            server::load_tls(cert, key, args.tls_client_ca.as_deref())
+                .map_err(|e| usage(e.into()))?,
+        ),
+        _ => None,
+    };
+    let psk = match &args.psk_file {
+        Some(path) => Some(PresharedKey::from_file(path).map_err(|e| usage(e.into()))?),
+        None => None,
+    };
+    let security = server::Security { tls, psk };
+    if matches!(args.listen, ListenAddr::Tcp(_)) && security.is_open() && !args.insecure {
+        return Err(usage(anyhow!(
+            "refusing to serve on TCP {} without TLS or a pre-shared key: whoever connects runs \
+             Terraform with this machine's credentials and reads every build's secrets. Use \
+             --tls-cert and --tls-key (add --tls-client-ca for mutual TLS), --psk-file, or a \
+             unix socket (--listen unix:///path); --insecure serves plain TCP anyway",
+            args.listen
+        )));
+    }
+    Ok(security)
+}
+
 async fn run_serve(args: &ServeArgs) -> Result<(), Failure> {
+    // Arguments first: a refused configuration should not wait for Terraform to be found.
+    let security = serve_security(args)?;
     let options = session_options(&args.terraform).await?;
     let listener = Listener::bind(&args.listen)
         .await
         .map_err(|e| build(e.into()))?;
+    let protection = match (&args.listen, &security.tls, &security.psk) {
+        (ListenAddr::Tcp(_), None, None) => "INSECURE: plain TCP, no TLS, no pre-shared key",
+        (ListenAddr::Unix(_), None, None) => "unix socket, mode 0600",
+        (_, Some(_), None) if args.tls_client_ca.is_some() => "mutual TLS",
+        (_, Some(_), None) => "TLS",
+        (_, None, Some(_)) => "pre-shared key",
+        (_, Some(_), Some(_)) if args.tls_client_ca.is_some() => "mutual TLS + pre-shared key",
+        (_, Some(_), Some(_)) => "TLS + pre-shared key",
+    };
+    if matches!(args.listen, ListenAddr::Tcp(_)) && security.is_open() {
+        // --insecure: said on stderr, where it cannot be missed, and in the log.
+        eprintln!(
+            "WARNING: --insecure: serving gRPC on plain TCP {} with no TLS and no pre-shared key. \
+             Anyone who can reach this port can run Terraform with this machine's credentials \
+             and read the secrets of every build. Use only on a trusted, isolated network.",
+            listener.local_addr()
+        );
+        tracing::warn!(addr = %listener.local_addr(), "serving without TLS or a pre-shared key (--insecure)");
+    }
     // The one line a supervisor or test waits for.
     eprintln!(
-        "coder-provisioner listening on {} (terraform {} at {})",
+        "coder-provisioner listening on {} ({protection}; terraform {} at {})",
         listener.local_addr(),
         options.terraform.binary.version_text,
         options.terraform.binary.path.display()
@@ -618,9 +683,14 @@ async fn run_serve(args: &ServeArgs) -> Result<(), Failure> {
             } => {}
         }
     };
-    server::serve(listener, ProvisionerService::new(options), shutdown)
-        .await
-        .map_err(|e| build(e.into()))
+    server::serve(
+        listener,
+        ProvisionerService::new(options),
+        security,
+        shutdown,
+    )
+    .await
+    .map_err(|e| build(e.into()))
 }
 
 /// A tar of `dir` for `InitRequest.template_source_archive`: regular files and

@@ -1,6 +1,11 @@
 //! The gRPC `provisioner.Provisioner` service: each `Session` call runs one
 //! [`crate::session`] on its own task. Served over TCP (`host:port`) or a unix socket
 //! (`unix:///path`, mode 0600: whoever can connect can run Terraform with our credentials).
+//! TCP needs TLS or a pre-shared key ([`security`]); the CLI refuses plain TCP unless told
+//! `--insecure`.
+
+mod incoming;
+pub mod security;
 
 use std::fmt;
 use std::future::Future;
@@ -11,9 +16,11 @@ use std::sync::Arc;
 
 use coder_proto::provisioner::provisioner_server::{Provisioner, ProvisionerServer};
 use coder_proto::provisioner::{Request as ProtoRequest, Response as ProtoResponse};
-use tokio_stream::wrappers::{TcpListenerStream, UnboundedReceiverStream, UnixListenerStream};
+use tokio_stream::wrappers::UnboundedReceiverStream;
 use tonic::codegen::BoxStream;
 use tonic::{Request, Response, Status, Streaming};
+
+pub use security::{load_tls, PresharedKey, SecurityError};
 
 use crate::session::{self, SessionOptions};
 
@@ -74,6 +81,22 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
 }
 
+/// How connections are authenticated, besides the unix socket's mode.
+#[derive(Debug, Clone, Default)]
+pub struct Security {
+    /// TLS (with a client CA in it: mutual TLS).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Every call must carry `authorization: Bearer <key>`.
+    pub psk: Option<PresharedKey>,
+}
+
+impl Security {
+    /// Neither TLS nor a key: only acceptable on a unix socket, or when told `--insecure`.
+    pub fn is_open(&self) -> bool {
+        self.tls.is_none() && self.psk.is_none()
+    }
+}
+
 /// The `Provisioner` service.
 #[derive(Debug, Clone)]
 pub struct ProvisionerService {
@@ -90,6 +113,30 @@ impl ProvisionerService {
         ProvisionerServer::new(self)
             .max_decoding_message_size(MAX_MESSAGE_SIZE)
             .max_encoding_message_size(MAX_MESSAGE_SIZE)
+    }
+}
+
+/// Refuses calls without the pre-shared key (when one is set) with UNAUTHENTICATED, before the
+/// call reaches the service.
+#[derive(Clone)]
+struct KeyCheck(Option<PresharedKey>);
+
+impl tonic::service::Interceptor for KeyCheck {
+    fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {
+        let Some(key) = &self.0 else {
+            return Ok(request);
+        };
+        match key.check(request.metadata()) {
+            Ok(()) => Ok(request),
+            Err(status) => {
+                let peer = request
+                    .remote_addr()
+                    .map(|a| a.to_string())
+                    .unwrap_or_else(|| "unix socket".to_string());
+                tracing::warn!(%peer, reason = status.message(), "refused a call");
+                Err(status)
+            }
+        }
     }
 }
 
@@ -165,6 +212,7 @@ impl Listener {
 pub async fn serve(
     listener: Listener,
     service: ProvisionerService,
+    security: Security,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
     let sessions_shutdown = service.options.shutdown.clone();
@@ -173,16 +221,20 @@ pub async fn serve(
         tracing::info!("shutting down: cancelling running requests");
         sessions_shutdown.cancel();
     };
-    let router = tonic::transport::Server::builder().add_service(service.into_server());
+    let service = tonic::service::interceptor::InterceptedService::new(
+        service.into_server(),
+        KeyCheck(security.psk),
+    );
+    let router = tonic::transport::Server::builder().add_service(service);
     match listener {
         Listener::Tcp(l) => {
             router
-                .serve_with_incoming_shutdown(TcpListenerStream::new(l), signal)
+                .serve_with_incoming_shutdown(incoming::incoming(l, security.tls), signal)
                 .await?
         }
         Listener::Unix(l, path) => {
             let result = router
-                .serve_with_incoming_shutdown(UnixListenerStream::new(l), signal)
+                .serve_with_incoming_shutdown(incoming::incoming(l, security.tls), signal)
                 .await;
             let _ = std::fs::remove_file(&path);
             result?

@@ -6,6 +6,15 @@
 //! and sends `Config`; [`Session::request`] sends one request and collects its logs and its
 //! Complete. [`tar_of`] builds template archives.
 //!
+//! Over TCP ([`ServerOptions::tcp`]) the client speaks what [`ServerOptions::client`] says: TLS
+//! trusting a CA (optionally with a client certificate) and/or a pre-shared key sent as
+//! `authorization: Bearer <key>`. A TCP server started without `--tls-*` or `--psk-file` in
+//! [`ServerOptions::args`] gets `--insecure`.
+//!
+//! Message sizes: the client accepts and sends messages up to [`MAX_MESSAGE_SIZE`], the
+//! server's own limit (`coder_provisioner::server::MAX_MESSAGE_SIZE`), so a test sees the
+//! server's refusal rather than the client's.
+//!
 //! Knob: `CODER_PROVISIONER_BIN` uses that binary instead of building one.
 
 use std::io::{BufRead, BufReader};
@@ -18,12 +27,50 @@ use coder_proto::provisioner::provisioner_client::ProvisionerClient;
 use coder_proto::provisioner::{request, response, Config, Log, Request, Response};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_stream::wrappers::UnboundedReceiverStream;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint, Uri};
 
 use crate::{mirror, Terraform};
 
 /// How long a single request may take before a test gives up on it.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Largest gRPC message the harness's client sends or accepts: the server's limit
+/// (`coder_provisioner::server::MAX_MESSAGE_SIZE`; this crate does not depend on the
+/// provisioner, so the value is repeated).
+pub const MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
+
+/// How the harness's client authenticates to a TCP server.
+#[derive(Clone, Default)]
+pub struct ClientCredentials {
+    /// Speak TLS, trusting this CA certificate (PEM) for the server, name `localhost`.
+    pub tls_ca_pem: Option<String>,
+    /// Present this certificate chain and key (PEM) for mutual TLS.
+    pub tls_identity: Option<(String, String)>,
+    /// Send `authorization: Bearer <key>` on every call.
+    pub psk: Option<String>,
+}
+
+/// Adds the pre-shared key, when there is one, to every call.
+#[derive(Clone)]
+pub struct AuthHeader(Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>);
+
+impl tonic::service::Interceptor for AuthHeader {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// The harness's gRPC client.
+pub type Client = ProvisionerClient<InterceptedService<Channel, AuthHeader>>;
 
 /// The `coder-provisioner` executable: `CODER_PROVISIONER_BIN`, or built once per test process
 /// with the cargo that runs the tests (same profile, `CARGO_TARGET_DIR` honoured).
@@ -74,6 +121,8 @@ pub struct ProvisionerServer {
     pub work_dir: PathBuf,
     /// Everything the server wrote to stderr so far.
     pub stderr: Arc<Mutex<String>>,
+    /// What [`ProvisionerServer::client`] authenticates with.
+    pub credentials: ClientCredentials,
     dir: tempfile::TempDir,
 }
 
@@ -91,6 +140,9 @@ pub struct ServerOptions<'a> {
     pub without_provider: bool,
     /// Listen on `127.0.0.1:0` instead of a unix socket.
     pub tcp: bool,
+    /// How the client authenticates (TLS, pre-shared key); pass the matching `--tls-*` /
+    /// `--psk-file` in `args`.
+    pub client: ClientCredentials,
     /// Called with the work directory before the server starts (e.g. to plant leftovers).
     pub prepare_work_dir: Option<PrepareWorkDir>,
 }
@@ -130,6 +182,14 @@ impl ProvisionerServer {
             cmd.arg("--cli-config").arg(&mirror().cli_config);
         }
         cmd.args(&opts.args);
+        let secured = opts.args.iter().any(|a| {
+            ["--tls-cert", "--psk-file", "--insecure"]
+                .iter()
+                .any(|o| a.starts_with(o))
+        });
+        if opts.tcp && !secured {
+            cmd.arg("--insecure");
+        }
         sanitize(&mut cmd);
         cmd.env("RUST_LOG", "info");
         cmd.envs(opts.env.iter().copied());
@@ -148,16 +208,17 @@ impl ProvisionerServer {
                 let mut ready = Some(ready_tx);
                 for line in BufReader::new(pipe).lines() {
                     let Ok(line) = line else { break };
-                    // "coder-provisioner listening on <addr> (terraform ...)"
+                    // Recorded before the ready signal, so a test sees the line once started.
+                    if let Ok(mut log) = log.lock() {
+                        log.push_str(&line);
+                        log.push('\n');
+                    }
+                    // "coder-provisioner listening on <addr> (<protection>; terraform ...)"
                     if let Some(rest) = line.split("coder-provisioner listening on ").nth(1) {
                         if let Some(tx) = ready.take() {
                             let addr = rest.split(' ').next().unwrap_or_default();
                             let _ = tx.send(addr.to_string());
                         }
-                    }
-                    if let Ok(mut log) = log.lock() {
-                        log.push_str(&line);
-                        log.push('\n');
                     }
                 }
             });
@@ -168,6 +229,7 @@ impl ProvisionerServer {
             tcp_addr: None,
             work_dir,
             stderr,
+            credentials: opts.client,
             dir,
         };
         match ready_rx.recv_timeout(Duration::from_secs(60)) {
@@ -203,31 +265,45 @@ impl ProvisionerServer {
         self.dir.path()
     }
 
-    /// A gRPC client on the server's socket.
-    pub async fn client(&self) -> ProvisionerClient<Channel> {
-        if let Some(addr) = &self.tcp_addr {
-            let channel = Endpoint::from_shared(format!("http://{addr}"))
-                .unwrap_or_else(|e| panic!("bad address {addr}: {e}"))
-                .connect()
-                .await
-                .unwrap_or_else(|e| panic!("cannot connect to {addr}: {e}"));
-            return ProvisionerClient::new(channel);
-        }
-        let path = self.socket.clone();
-        // The URI is required by the API but unused: the connector dials the socket.
-        let channel = Endpoint::from_static("http://localhost")
-            .connect_with_connector(tower::service_fn(move |_: Uri| {
-                let path = path.clone();
-                async move {
-                    let stream = tokio::net::UnixStream::connect(path).await?;
-                    Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(stream))
-                }
-            }))
+    /// A gRPC client on the server's socket, authenticating as [`ServerOptions::client`] said.
+    pub async fn client(&self) -> Client {
+        self.client_with(&self.credentials.clone())
             .await
-            .unwrap_or_else(|e| panic!("cannot connect to {}: {e}", self.socket.display()));
-        ProvisionerClient::new(channel)
-            .max_decoding_message_size(256 * 1024 * 1024)
-            .max_encoding_message_size(256 * 1024 * 1024)
+            .unwrap_or_else(|e| panic!("cannot connect to the provisioner: {e}"))
+    }
+
+    /// A gRPC client with other credentials (e.g. a wrong key), or the connection error.
+    pub async fn client_with(&self, creds: &ClientCredentials) -> Result<Client, String> {
+        let channel = match &self.tcp_addr {
+            Some(addr) => connect_tcp(addr, creds).await?,
+            None => {
+                let path = self.socket.clone();
+                // The URI is required by the API but unused: the connector dials the socket.
+                Endpoint::from_static("http://localhost")
+                    .connect_with_connector(tower::service_fn(move |_: Uri| {
+                        let path = path.clone();
+                        async move {
+                            let stream = tokio::net::UnixStream::connect(path).await?;
+                            Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(stream))
+                        }
+                    }))
+                    .await
+                    .map_err(|e| format!("{}: {e}", self.socket.display()))?
+            }
+        };
+        let header = match &creds.psk {
+            Some(key) => Some(
+                format!("Bearer {key}")
+                    .parse()
+                    .map_err(|e| format!("the key is no header value: {e}"))?,
+            ),
+            None => None,
+        };
+        Ok(
+            ProvisionerClient::with_interceptor(channel, AuthHeader(header))
+                .max_decoding_message_size(MAX_MESSAGE_SIZE)
+                .max_encoding_message_size(MAX_MESSAGE_SIZE),
+        )
     }
 
     /// Opens a session and sends `Config` with `log_level` (`""` for upstream's default).
@@ -336,7 +412,7 @@ pub struct Session {
 
 impl Session {
     /// Opens the stream and sends `Config`.
-    pub async fn open(client: &mut ProvisionerClient<Channel>, log_level: &str) -> Session {
+    pub async fn open(client: &mut Client, log_level: &str) -> Session {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let session = Session {
             tx,
@@ -413,6 +489,74 @@ impl Session {
     pub fn close(self) -> tonic::Streaming<Response> {
         self.rx
     }
+}
+
+/// A channel to `addr` over TCP, with TLS when `creds` has a CA.
+async fn connect_tcp(addr: &str, creds: &ClientCredentials) -> Result<Channel, String> {
+    let endpoint =
+        Endpoint::from_shared(format!("http://{addr}")).map_err(|e| format!("{addr}: {e}"))?;
+    let Some(ca) = &creds.tls_ca_pem else {
+        return endpoint.connect().await.map_err(|e| format!("{addr}: {e}"));
+    };
+    let connector = tls_connector(ca, creds.tls_identity.as_ref())?;
+    let addr = addr.to_string();
+    let target = addr.clone();
+    endpoint
+        .connect_with_connector(tower::service_fn(move |_: Uri| {
+            let (connector, target) = (connector.clone(), target.clone());
+            async move {
+                let tcp = tokio::net::TcpStream::connect(&target).await?;
+                let name = rustls::pki_types::ServerName::try_from("localhost")
+                    .map_err(std::io::Error::other)?;
+                let tls = connector.connect(name, tcp).await?;
+                Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(tls))
+            }
+        }))
+        .await
+        .map_err(|e| {
+            // tonic's error hides the TLS alert in its source chain.
+            let mut text = format!("{addr}: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                text.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            text
+        })
+}
+
+fn tls_connector(
+    ca_pem: &str,
+    identity: Option<&(String, String)>,
+) -> Result<tokio_rustls::TlsConnector, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+        let cert = cert.map_err(|e| format!("CA PEM: {e}"))?;
+        roots.add(cert).map_err(|e| format!("CA: {e}"))?;
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_root_certificates(roots);
+    let mut config = match identity {
+        None => builder.with_no_client_auth(),
+        Some((chain, key)) => {
+            let chain = CertificateDer::pem_slice_iter(chain.as_bytes())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("client certificate PEM: {e}"))?;
+            let key = PrivateKeyDer::from_pem_slice(key.as_bytes())
+                .map_err(|e| format!("client key PEM: {e}"))?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| format!("client certificate: {e}"))?
+        }
+    };
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
 }
 
 /// A tar archive of `(path, contents)` files, as `coder templates push` would upload.
