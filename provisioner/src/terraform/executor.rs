@@ -157,7 +157,19 @@ impl Executor {
         let started = SystemTime::now();
         let _guard = match &self.opts.plugin_cache_dir {
             Some(cache) => {
-                let guard = self.opts.init_lock.lock().await;
+                // Another session's init may take long; a cancel must not wait for it.
+                let guard = tokio::select! {
+                    guard = self.opts.init_lock.lock() => guard,
+                    _ = cancel.cancelled() => {
+                        let timing = stage_timing("init", started, SystemTime::now(), false);
+                        return (
+                            Err(ExecError::Init(
+                                "canceled while waiting for another session's init".to_string(),
+                            )),
+                            vec![timing],
+                        );
+                    }
+                };
                 let cache = cache.clone();
                 let removed = tokio::task::spawn_blocking(move || {
                     clean_stale_plugins(&cache, STALE_PLUGIN_AGE, SystemTime::now())
@@ -229,43 +241,10 @@ impl Executor {
 
     /// The modules `init` installed (`.terraform/modules/modules.json`), without the root.
     pub fn modules(&self) -> Vec<Module> {
-        let path = self.dir.join(".terraform/modules/modules.json");
-        let Ok(bytes) = fs::read(&path) else {
-            return Vec::new();
-        };
-        #[derive(serde::Deserialize)]
-        struct Manifest {
-            #[serde(rename = "Modules", default)]
-            modules: Vec<Entry>,
-        }
-        #[derive(serde::Deserialize)]
-        struct Entry {
-            #[serde(rename = "Key", default)]
-            key: String,
-            #[serde(rename = "Source", default)]
-            source: String,
-            #[serde(rename = "Version", default)]
-            version: String,
-            #[serde(rename = "Dir", default)]
-            dir: String,
-        }
-        match serde_json::from_slice::<Manifest>(&bytes) {
-            Ok(manifest) => manifest
-                .modules
-                .into_iter()
-                .filter(|m| !m.key.is_empty())
-                .map(|m| Module {
-                    source: m.source,
-                    version: m.version,
-                    key: m.key,
-                    dir: m.dir,
-                })
-                .collect(),
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read the module manifest");
-                Vec::new()
-            }
-        }
+        super::modules::installed_modules(&self.dir).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read the module manifest");
+            Vec::new()
+        })
     }
 
     /// Writes `state` as the work directory's state file (mode 0600: states hold secrets).
@@ -397,6 +376,31 @@ impl Executor {
             .map_err(ExecError::ShowPlan)
     }
 
+    /// Logs `terraform show -no-color` of the saved plan, the human-readable plan: lines that
+    /// say `# forces replacement` at WARN, the rest at INFO, stderr at ERROR. Upstream does
+    /// this when a prebuilt workspace is claimed and the plan replaces resources, which undoes
+    /// the prebuild's point; template admins read why here. A failure is only worth a debug
+    /// line: the plan itself succeeded.
+    pub async fn log_plan_text(&self, sink: &dyn LogSink, cancel: &CancellationToken) {
+        let args = vec![
+            "show".into(),
+            "-no-color".into(),
+            self.plan_path().into_os_string(),
+        ];
+        let spec = self.spec(args, self.base_env.clone());
+        let result = process::run(
+            &spec,
+            |line| sink.log(replacement_level(line), line),
+            |line| handle_plain_line(line, LogLevel::Error, sink),
+            cancel,
+            self.opts.exit_timeout,
+        )
+        .await;
+        if let Some(failure) = failure_text(&result) {
+            tracing::debug!(error = %failure, "could not show the plan's drift");
+        }
+    }
+
     /// `terraform show -json` of the current state.
     pub async fn show_state(&self, cancel: &CancellationToken) -> Result<Vec<u8>, ExecError> {
         let args = vec!["show".into(), "-json".into(), "-no-color".into()];
@@ -455,6 +459,18 @@ impl Executor {
                 })
             }
         }
+    }
+}
+
+/// Terraform marks the attribute that makes it replace a resource with this comment.
+pub const FORCES_REPLACEMENT: &str = "# forces replacement";
+
+/// The level of a line of the human-readable plan.
+pub fn replacement_level(line: &str) -> LogLevel {
+    if line.contains(FORCES_REPLACEMENT) {
+        LogLevel::Warn
+    } else {
+        LogLevel::Info
     }
 }
 
@@ -551,6 +567,19 @@ mod tests {
             .join("registry.terraform.io/hashicorp")
             .exists());
         assert!(fresh.join("terraform-provider").exists());
+    }
+
+    #[test]
+    fn replacement_lines_are_warnings() {
+        assert_eq!(
+            replacement_level(r#"      ~ triggers_replace = "a" -> "b" # forces replacement"#),
+            LogLevel::Warn
+        );
+        assert_eq!(
+            replacement_level("  # terraform_data.home must be replaced"),
+            LogLevel::Info
+        );
+        assert_eq!(replacement_level(""), LogLevel::Info);
     }
 
     #[test]

@@ -11,7 +11,9 @@ pub mod binary;
 pub mod env;
 pub mod executor;
 pub mod logs;
+pub mod modules;
 pub mod process;
+pub mod state;
 pub mod timings;
 pub mod workdir;
 
@@ -22,4 +24,6 @@ pub use executor::{
     ExecError, Executor, TerraformOptions, DEFAULT_EXIT_TIMEOUT, PLAN_FILE, STATE_FILE,
 };
 pub use logs::LogSink;
+pub use modules::{archive_module_files, ModuleFiles, MAX_MODULE_ARCHIVE_SIZE};
+pub use state::{check_state, StateError};
 pub use workdir::{SessionDir, WorkRoot};

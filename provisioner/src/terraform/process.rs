@@ -194,13 +194,19 @@ pub async fn run(
     };
     if let (Ok(status), Some(pid), false) = (&status, pid, killed) {
         use std::os::unix::process::ExitStatusExt;
-        if let Some(signal) = status.signal() {
-            // Terraform was killed by someone else (an OOM killer, an operator) and could
-            // not stop what it started: its providers and provisioner commands live on in
-            // its process group, changing resources no state will record. Stop them too.
-            // (The group outlives its leader while members remain, so its id is not reused.)
-            tracing::warn!(command = %command, signal, "terraform died of a signal; killing what it left running");
-            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        let signal = status.signal();
+        if signal.is_some() || interrupted {
+            // Terraform did not finish its work: it was killed by someone else (an OOM
+            // killer, an operator) and could stop nothing, or we interrupted it and it gave
+            // up on what it was running (a provisioner's `sh -c` is killed, the commands that
+            // shell started are not). What is left in its process group would go on changing
+            // resources no state records: stop it. (A group outlives its leader while members
+            // remain, so its id cannot have been reused.)
+            let killed_any =
+                rustix::process::kill_process_group(pid, rustix::process::Signal::KILL).is_ok();
+            if killed_any {
+                tracing::warn!(command = %command, ?signal, interrupted, "killed what terraform left running");
+            }
         }
     }
     if !readers_done
@@ -382,12 +388,53 @@ mod tests {
         assert_eq!(outcome.describe(), "signal: killed");
         assert!(!outcome.interrupted && !outcome.killed);
         let orphan = out.lock().expect("lock").first().cloned().expect("pid");
+        // SIGKILL is delivered asynchronously; give the kernel a moment.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while running(&orphan) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         assert!(
             !running(&orphan),
             "the background sleep {orphan} is still running"
         );
         // Its end closed the pipe: no wait for the drain limit.
-        assert!(started.elapsed() < PIPE_DRAIN_LIMIT, "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < PIPE_DRAIN_LIMIT,
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn what_an_interrupted_command_left_running_is_killed() {
+        let cancel = CancellationToken::new();
+        let trigger = cancel.clone();
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let o = out.clone();
+        // Like Terraform cancelling a provisioner: the command it ran exits on the interrupt,
+        // a process that command started does not.
+        let spec =
+            sh("trap 'exit 1' INT; sleep 30 >/dev/null & echo $!; while true; do sleep 0.05; done");
+        let outcome = run(
+            &spec,
+            move |l| {
+                o.lock().expect("lock").push(l.to_string());
+                trigger.cancel();
+            },
+            |_| {},
+            &cancel,
+            Duration::from_secs(30),
+        )
+        .await
+        .expect("run");
+        assert!(outcome.interrupted && !outcome.killed);
+        assert_eq!(outcome.describe(), "exit status 1");
+        let orphan = out.lock().expect("lock").first().cloned().expect("pid");
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while running(&orphan) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(!running(&orphan), "{orphan} is still running");
     }
 
     #[tokio::test]
