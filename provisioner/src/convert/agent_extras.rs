@@ -5,10 +5,10 @@ use coder_proto::provisioner::agent::Auth;
 use coder_proto::provisioner::{Devcontainer, Env, Script};
 use serde_json::Value;
 
-use super::agents::{depends_on_agent, AgentsByLabel};
+use super::agents::{AgentsByLabel, Owners};
 use super::graph::ResourceGraph;
 use super::json::{AttrError, Attrs};
-use super::{ConvertError, Index, TfResource};
+use super::{ConvertError, Index};
 
 /// `coder_agent_instance { agent_id, instance_id }` sets the instance id of the agent with
 /// that id, if the agent uses instance identity. Both attributes must be known strings,
@@ -34,26 +34,12 @@ pub(crate) fn apply_agent_instances(index: &Index<'_>, agents: &mut AgentsByLabe
     }
 }
 
-/// Runs `attach` on every agent `resource` belongs to.
-fn for_each_owner(
-    graph: &ResourceGraph,
-    agents: &mut AgentsByLabel,
-    agent_id: &str,
-    resource: &TfResource,
-    mut attach: impl FnMut(&mut coder_proto::provisioner::Agent),
-) {
-    for agent in agents.values_mut().flatten() {
-        if depends_on_agent(graph, agent, agent_id, resource) {
-            attach(agent);
-        }
-    }
-}
-
 pub(crate) fn attach_envs(
     index: &Index<'_>,
     graph: &ResourceGraph,
     agents: &mut AgentsByLabel,
 ) -> Result<(), ConvertError> {
+    let mut owners = Owners::new(agents);
     for resource in index.of_type("coder_env") {
         let a = Attrs::new(&resource.values);
         // merge_strategy has no field in the provisioner protocol; it is not read.
@@ -67,7 +53,7 @@ pub(crate) fn attach_envs(
             ))
         })()
         .map_err(ConvertError::decode("env"))?;
-        for_each_owner(graph, agents, &agent_id, resource, |agent| {
+        owners.for_each(graph, &agent_id, resource, |agent| {
             agent.extra_envs.push(env.clone());
         });
     }
@@ -79,6 +65,7 @@ pub(crate) fn attach_scripts(
     graph: &ResourceGraph,
     agents: &mut AgentsByLabel,
 ) -> Result<(), ConvertError> {
+    let mut owners = Owners::new(agents);
     for resource in index.of_type("coder_script") {
         let a = Attrs::new(&resource.values);
         let (agent_id, script) = (|| -> Result<_, AttrError> {
@@ -98,7 +85,7 @@ pub(crate) fn attach_scripts(
             ))
         })()
         .map_err(ConvertError::decode("script"))?;
-        for_each_owner(graph, agents, &agent_id, resource, |agent| {
+        owners.for_each(graph, &agent_id, resource, |agent| {
             agent.scripts.push(script.clone());
         });
     }
@@ -110,6 +97,7 @@ pub(crate) fn attach_devcontainers(
     graph: &ResourceGraph,
     agents: &mut AgentsByLabel,
 ) -> Result<(), ConvertError> {
+    let mut owners = Owners::new(agents);
     for resource in index.of_type("coder_devcontainer") {
         let a = Attrs::new(&resource.values);
         let (agent_id, devcontainer) = (|| -> Result<_, AttrError> {
@@ -123,7 +111,7 @@ pub(crate) fn attach_devcontainers(
             ))
         })()
         .map_err(ConvertError::decode("devcontainer"))?;
-        for_each_owner(graph, agents, &agent_id, resource, |agent| {
+        owners.for_each(graph, &agent_id, resource, |agent| {
             agent.devcontainers.push(devcontainer.clone());
         });
     }
@@ -138,7 +126,10 @@ mod tests {
     use super::super::test_support::{dot, module, resource};
     use super::super::{convert_state, ConvertError, ConvertedState};
 
-    fn convert(extra: Vec<super::TfResource>, auth: &str) -> Result<ConvertedState, ConvertError> {
+    fn convert(
+        extra: Vec<super::super::TfResource>,
+        auth: &str,
+    ) -> Result<ConvertedState, ConvertError> {
         let mut resources = vec![
             resource("coder_agent.dev", json!({"auth": auth, "id": "A"})),
             resource("null_resource.dev", json!({})),

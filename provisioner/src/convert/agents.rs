@@ -8,6 +8,7 @@ use coder_proto::provisioner::{
     Agent, DisplayApps, MemoryResourceMonitor, ResourcesMonitoring, Script, VolumeResourceMonitor,
 };
 use regex::Regex;
+use rustc_hash::FxHashMap;
 
 use super::address::label_of;
 use super::graph::{Direction, ResourceGraph};
@@ -252,12 +253,91 @@ pub(crate) fn convert_agents(
     Ok(by_label)
 }
 
-/// Whether a Coder resource that names `agent_id` belongs to `agent`.
+/// Every agent of an [`AgentsByLabel`] in its order (by label, then position), indexed to
+/// find the agents a `coder_app`, `coder_env`, ... belongs to without comparing it with
+/// every agent.
 ///
-/// At plan time both ids are usually unknown (empty); then the graph decides: the resource
-/// must have a direct edge to the agent. The match is on raw node IDs ending in
-/// `] <type>.<name> (expand)"`, as upstream does, so only root-module resources match
-/// this way.
+/// A resource naming a known `agent_id` belongs to the agents with that id. At plan time
+/// both ids are usually unknown (empty); then the graph decides: the resource belongs to
+/// the agents without an id that it has a direct edge to. The match is on raw node IDs
+/// ending in `] <type>.<name> (expand)"`, as upstream does, so only root-module resources
+/// match this way.
+pub(crate) struct Owners<'a> {
+    agents: Vec<&'a mut Agent>,
+    by_id: FxHashMap<String, Vec<usize>>,
+    /// Agents without an id (plan time), with the end of their graph node's raw ID.
+    without_id: Vec<(usize, String)>,
+}
+
+impl<'a> Owners<'a> {
+    pub(crate) fn new(agents: &'a mut AgentsByLabel) -> Self {
+        let agents: Vec<&'a mut Agent> = agents.values_mut().flatten().collect();
+        let mut by_id: FxHashMap<String, Vec<usize>> = FxHashMap::default();
+        let mut without_id = Vec::new();
+        for (i, agent) in agents.iter().enumerate() {
+            if agent.id.is_empty() {
+                without_id.push((i, agent_node_suffix(agent)));
+            } else {
+                by_id.entry(agent.id.clone()).or_default().push(i);
+            }
+        }
+        Owners {
+            agents,
+            by_id,
+            without_id,
+        }
+    }
+
+    /// Runs `attach` on every agent that `resource`, naming `agent_id`, belongs to.
+    pub(crate) fn for_each(
+        &mut self,
+        graph: &ResourceGraph,
+        agent_id: &str,
+        resource: &TfResource,
+        mut attach: impl FnMut(&mut Agent),
+    ) {
+        let Owners {
+            agents,
+            by_id,
+            without_id,
+        } = self;
+        if agent_id.is_empty() {
+            // An unknown (empty) id matches the agents without an id that the resource
+            // depends on directly.
+            if without_id.is_empty() {
+                return;
+            }
+            let targets = graph.dependency_ids(&resource_node_suffix(resource));
+            for (i, suffix) in without_id.iter() {
+                if targets.iter().any(|t| t.ends_with(suffix.as_str())) {
+                    if let Some(agent) = agents.get_mut(*i) {
+                        attach(agent);
+                    }
+                }
+            }
+        } else {
+            // A known id matches agents with that id only.
+            for &i in by_id.get(agent_id).map_or(&[][..], Vec::as_slice) {
+                if let Some(agent) = agents.get_mut(i) {
+                    attach(agent);
+                }
+            }
+        }
+    }
+}
+
+/// The end of the raw graph node ID of a root-module resource (`] <type>.<name> (expand)"`).
+fn resource_node_suffix(resource: &TfResource) -> String {
+    format!("] {}.{} (expand)\"", resource.r#type, resource.name)
+}
+
+fn agent_node_suffix(agent: &Agent) -> String {
+    format!("] coder_agent.{} (expand)\"", agent.name)
+}
+
+/// Whether a Coder resource that names `agent_id` belongs to `agent`, one agent at a time:
+/// what [`Owners`] answers for all agents at once.
+#[cfg(test)]
 pub(crate) fn depends_on_agent(
     graph: &ResourceGraph,
     agent: &Agent,
@@ -265,9 +345,8 @@ pub(crate) fn depends_on_agent(
     resource: &TfResource,
 ) -> bool {
     if agent.id.is_empty() && agent_id.is_empty() {
-        let from = format!("] {}.{} (expand)\"", resource.r#type, resource.name);
-        let to = format!("] coder_agent.{} (expand)\"", agent.name);
-        return graph.has_edge_with_suffixes(&from, &to);
+        return graph
+            .has_edge_with_suffixes(&resource_node_suffix(resource), &agent_node_suffix(agent));
     }
     agent.id == agent_id
 }
@@ -319,6 +398,65 @@ mod tests {
             "abc ", " abc", "ab cd",
         ] {
             assert!(!AGENT_NAME.is_match(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn owners_are_the_agents_depends_on_agent_accepts() {
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let ids = ["", "", "A", "B"];
+        for _ in 0..200 {
+            // Agents under a few labels, some sharing an id, some without one.
+            let mut agents = AgentsByLabel::new();
+            for a in 0..1 + next() % 6 {
+                let label = format!("null_resource.host{}", next() % 3);
+                agents.entry(label).or_default().push(Agent {
+                    name: format!("a{a}"),
+                    id: ids[(next() % 4) as usize].to_string(),
+                    ..Agent::default()
+                });
+            }
+            let names: Vec<String> = agents.values().flatten().map(|a| a.name.clone()).collect();
+            let mut labels: Vec<String> =
+                names.iter().map(|n| format!("coder_agent.{n}")).collect();
+            let apps: Vec<String> = (0..4).map(|i| format!("coder_app.app{i}")).collect();
+            labels.extend(apps.iter().cloned());
+            let mut edges = Vec::new();
+            for app in &apps {
+                for name in &names {
+                    if next() % 3 == 0 {
+                        edges.push((app.clone(), format!("coder_agent.{name}")));
+                    }
+                }
+            }
+            let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+            let edge_refs: Vec<(&str, &str)> = edges
+                .iter()
+                .map(|(a, b)| (a.as_str(), b.as_str()))
+                .collect();
+            let (dot, dot_edges) =
+                crate::convert::dot::parse_indexed(&dot(&label_refs, &edge_refs)).unwrap();
+            let graph = ResourceGraph::new(dot, dot_edges);
+            for app in &apps {
+                let r = resource(app, json!({}));
+                let agent_id = ["", "A", "B", "C"][(next() % 4) as usize];
+                let expected: Vec<String> = agents
+                    .values()
+                    .flatten()
+                    .filter(|a| depends_on_agent(&graph, a, agent_id, &r))
+                    .map(|a| a.name.clone())
+                    .collect();
+                let mut found = Vec::new();
+                Owners::new(&mut agents)
+                    .for_each(&graph, agent_id, &r, |a| found.push(a.name.clone()));
+                assert_eq!(found, expected, "{app} {agent_id:?} {edges:?}");
+            }
         }
     }
 

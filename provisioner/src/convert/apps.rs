@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use coder_proto::provisioner::{App, AppOpenIn, AppSharingLevel, Healthcheck};
 use regex::Regex;
 
-use super::agents::{depends_on_agent, AgentsByLabel};
+use super::agents::{AgentsByLabel, Owners};
 use super::graph::ResourceGraph;
 use super::json::{AttrError, Attrs};
 use super::{ConvertError, Index};
@@ -98,6 +98,7 @@ pub(crate) fn attach_apps(
     agents: &mut AgentsByLabel,
 ) -> Result<(), ConvertError> {
     let mut slugs = HashSet::new();
+    let mut owners = Owners::new(agents);
     for resource in index.of_type("coder_app") {
         let mut attrs = AppAttributes::decode(Attrs::new(&resource.values))
             .map_err(ConvertError::decode("app"))?;
@@ -120,10 +121,7 @@ pub(crate) fn attach_apps(
             return Err(ConvertError::DuplicateAppSlug { slug: attrs.slug });
         }
 
-        for agent in agents.values_mut().flatten() {
-            if !depends_on_agent(graph, agent, &attrs.agent_id, resource) {
-                continue;
-            }
+        owners.for_each(graph, &attrs.agent_id, resource, |agent| {
             // The id is unknown at plan time. Upstream fills in a random one so every app
             // in a response has an id; we do the same.
             let id = if attrs.id.is_empty() {
@@ -148,7 +146,7 @@ pub(crate) fn attach_apps(
                 id,
                 tooltip: attrs.tooltip.clone(),
             });
-        }
+        });
     }
     Ok(())
 }

@@ -12,8 +12,10 @@
 //! names against suffixes that end in a quote. Use [`unquote`] for the text itself.
 //! Attribute *names* are unquoted, attribute values raw.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::fmt;
+
+use rustc_hash::FxHashMap;
 
 /// Subgraph nesting deeper than this is rejected rather than risking the stack.
 const MAX_DEPTH: usize = 128;
@@ -80,32 +82,61 @@ pub fn unquote(raw: &str) -> String {
 }
 
 pub fn parse(text: &str) -> Result<DotGraph, DotError> {
+    let (mut graph, edges) = parse_indexed(text)?;
+    let id = |i: usize| graph.nodes.get(i).map(|n| n.id.clone()).unwrap_or_default();
+    let edges = edges
+        .into_iter()
+        .map(|e| DotEdge {
+            from: id(e.from),
+            to: id(e.to),
+            attrs: e.attrs,
+        })
+        .collect();
+    graph.edges = edges;
+    Ok(graph)
+}
+
+/// An edge between two of the graph's nodes, by index.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct IndexedEdge {
+    pub(crate) from: usize,
+    pub(crate) to: usize,
+    pub(crate) attrs: Vec<(String, String)>,
+}
+
+/// Like [`parse`], with the edges as indices into the graph's nodes (whose `edges` list is
+/// left empty): what the converter needs, without a copy of both IDs for every edge.
+pub(crate) fn parse_indexed(text: &str) -> Result<(DotGraph, Vec<IndexedEdge>), DotError> {
     let tokens = lex(text)?;
     let mut parser = Parser {
+        text,
         tokens,
         pos: 0,
         graph: DotGraph::default(),
-        node_index: HashMap::new(),
-        end: end_position(text),
+        edges: Vec::new(),
+        node_index: FxHashMap::default(),
     };
     parser.graph()?;
-    Ok(parser.graph)
+    Ok((parser.graph, parser.edges))
 }
 
-fn end_position(text: &str) -> (usize, usize) {
-    let line = text.matches('\n').count() + 1;
-    let column = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+/// The 1-based line and column (in chars) of byte offset `offset` of `text`.
+fn position(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Tok {
+/// A token; text tokens borrow from the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tok<'a> {
     /// Unquoted name or numeral.
-    Bare(String),
+    Bare(&'a str),
     /// `"..."`, raw with its quotes.
-    Quoted(String),
+    Quoted(&'a str),
     /// `<...>`, raw with its angle brackets.
-    Html(String),
+    Html(&'a str),
     LBrace,
     RBrace,
     LBracket,
@@ -120,76 +151,65 @@ enum Tok {
 }
 
 #[derive(Debug, Clone)]
-struct Token {
-    tok: Tok,
-    line: usize,
-    column: usize,
+struct Token<'a> {
+    tok: Tok<'a>,
+    /// Byte offset of its first char; turned into a line and column for errors only.
+    offset: usize,
 }
 
-fn lex(text: &str) -> Result<Vec<Token>, DotError> {
-    let chars: Vec<char> = text.chars().collect();
+/// Splits `text` into tokens. `i` and `end` below are byte offsets, always on char
+/// boundaries.
+fn lex(text: &str) -> Result<Vec<Token<'_>>, DotError> {
+    let bytes = text.as_bytes();
     let mut tokens = Vec::new();
-    let (mut i, mut line, mut column) = (0usize, 1usize, 1usize);
+    let mut i = 0usize;
     let mut line_start = true;
 
-    // Advances over the next `n` chars, keeping line and column current.
-    let advance = |i: &mut usize, n: usize, line: &mut usize, column: &mut usize| {
-        let j = (*i + n).min(chars.len());
-        for c in &chars[*i..j] {
-            if *c == '\n' {
-                *line += 1;
-                *column = 1;
-            } else {
-                *column += 1;
-            }
+    let err = |offset: usize, message: String| {
+        let (line, column) = position(text, offset);
+        DotError {
+            line,
+            column,
+            message,
         }
-        *i = j;
     };
-    let err = |line, column, message: String| DotError {
-        line,
-        column,
-        message,
+    // The end of the line that starts at or after `from` (the newline is not included).
+    let line_end = |from: usize| {
+        bytes
+            .get(from..)
+            .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+            .map_or(text.len(), |p| from + p)
     };
 
-    while i < chars.len() {
-        let c = chars[i];
-        let next = chars.get(i + 1).copied();
-        let (tok_line, tok_column) = (line, column);
+    while let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) {
+        let after = i + c.len_utf8();
+        let next = text.get(after..).and_then(|rest| rest.chars().next());
+        let start = i;
         if c == '\n' {
-            advance(&mut i, 1, &mut line, &mut column);
+            i = after;
             line_start = true;
             continue;
         }
         if c.is_whitespace() {
-            advance(&mut i, 1, &mut line, &mut column);
+            i = after;
             continue;
         }
         // A line starting with `#` is C-preprocessor output: DOT ignores it.
         if c == '#' && line_start {
-            let j = chars[i..]
-                .iter()
-                .position(|&c| c == '\n')
-                .map_or(chars.len(), |p| i + p);
-            let n = j - i;
-            advance(&mut i, n, &mut line, &mut column);
+            i = line_end(i);
             continue;
         }
         line_start = false;
         if c == '/' && next == Some('/') {
-            let j = chars[i..]
-                .iter()
-                .position(|&c| c == '\n')
-                .map_or(chars.len(), |p| i + p);
-            let n = j - i;
-            advance(&mut i, n, &mut line, &mut column);
+            i = line_end(i);
             continue;
         }
         if c == '/' && next == Some('*') {
-            let close = chars[i + 2..]
-                .windows(2)
-                .position(|w| w == ['*', '/'])
-                .ok_or_else(|| err(tok_line, tok_column, "unterminated comment".into()))?;
-            advance(&mut i, 2 + close + 2, &mut line, &mut column);
+            let close = text
+                .get(i + 2..)
+                .and_then(|rest| rest.find("*/"))
+                .ok_or_else(|| err(start, "unterminated comment".into()))?;
+            i += 2 + close + 2;
             continue;
         }
         let simple = match c {
@@ -205,33 +225,35 @@ fn lex(text: &str) -> Result<Vec<Token>, DotError> {
             _ => None,
         };
         let (tok, end) = if let Some(tok) = simple {
-            (tok, i + 1)
+            (tok, after)
         } else if c == '-' && matches!(next, Some('>') | Some('-')) {
             (Tok::EdgeOp, i + 2)
         } else if c == '"' {
+            // Byte-wise: `"` and `\` never occur inside a multi-byte char, so stepping
+            // over one byte after a backslash finds the same closing quote.
             let mut j = i + 1;
             loop {
-                match chars.get(j) {
+                match bytes.get(j) {
                     None => {
-                        return Err(err(tok_line, tok_column, "unterminated string".into()));
+                        return Err(err(start, "unterminated string".into()));
                     }
-                    Some('\\') => j += 2,
-                    Some('"') => break,
+                    Some(b'\\') => j += 2,
+                    Some(b'"') => break,
                     Some(_) => j += 1,
                 }
             }
             let end = j + 1;
-            (Tok::Quoted(chars[i..end].iter().collect()), end)
+            (Tok::Quoted(text.get(i..end).unwrap_or("")), end)
         } else if c == '<' {
             let mut depth = 0usize;
             let mut j = i;
             loop {
-                match chars.get(j) {
+                match bytes.get(j) {
                     None => {
-                        return Err(err(tok_line, tok_column, "unterminated HTML string".into()));
+                        return Err(err(start, "unterminated HTML string".into()));
                     }
-                    Some('<') => depth += 1,
-                    Some('>') => {
+                    Some(b'<') => depth += 1,
+                    Some(b'>') => {
                         depth -= 1;
                         if depth == 0 {
                             break;
@@ -242,78 +264,66 @@ fn lex(text: &str) -> Result<Vec<Token>, DotError> {
                 j += 1;
             }
             let end = j + 1;
-            (Tok::Html(chars[i..end].iter().collect()), end)
+            (Tok::Html(text.get(i..end).unwrap_or("")), end)
         } else if c == '-' || c == '.' || c.is_ascii_digit() {
-            let mut j = i + 1;
-            while chars
+            let mut j = after;
+            while bytes
                 .get(j)
-                .is_some_and(|c| c.is_ascii_digit() || *c == '.')
+                .is_some_and(|b| b.is_ascii_digit() || *b == b'.')
             {
                 j += 1;
             }
-            let numeral: String = chars[i..j].iter().collect();
+            let numeral = text.get(i..j).unwrap_or("");
             let digits = numeral.trim_start_matches('-');
             if digits.is_empty() || digits == "." || digits.matches('.').count() > 1 {
-                return Err(err(
-                    tok_line,
-                    tok_column,
-                    format!("invalid numeral {numeral:?}"),
-                ));
+                return Err(err(start, format!("invalid numeral {numeral:?}")));
             }
             (Tok::Bare(numeral), j)
         } else if c.is_alphabetic() || c == '_' || !c.is_ascii() {
-            let mut j = i + 1;
-            while chars
-                .get(j)
-                .is_some_and(|c| c.is_alphanumeric() || *c == '_' || !c.is_ascii())
-            {
-                j += 1;
-            }
-            (Tok::Bare(chars[i..j].iter().collect()), j)
+            let rest = text.get(after..).unwrap_or("");
+            let len = rest
+                .find(|c: char| !(c.is_alphanumeric() || c == '_' || !c.is_ascii()))
+                .unwrap_or(rest.len());
+            let end = after + len;
+            (Tok::Bare(text.get(i..end).unwrap_or("")), end)
         } else {
-            return Err(err(
-                tok_line,
-                tok_column,
-                format!("unexpected character {c:?}"),
-            ));
+            return Err(err(start, format!("unexpected character {c:?}")));
         };
-        tokens.push(Token {
-            tok,
-            line: tok_line,
-            column: tok_column,
-        });
-        let n = end - i;
-        advance(&mut i, n, &mut line, &mut column);
+        tokens.push(Token { tok, offset: start });
+        i = end;
     }
     Ok(tokens)
 }
 
-struct Parser {
-    tokens: Vec<Token>,
+struct Parser<'a> {
+    text: &'a str,
+    tokens: Vec<Token<'a>>,
     pos: usize,
     graph: DotGraph,
-    node_index: HashMap<String, usize>,
-    end: (usize, usize),
+    edges: Vec<IndexedEdge>,
+    /// Node ID → index in `graph.nodes`.
+    node_index: FxHashMap<Cow<'a, str>, usize>,
 }
 
-fn is_keyword(tok: &Tok, keyword: &str) -> bool {
+fn is_keyword(tok: &Tok<'_>, keyword: &str) -> bool {
     matches!(tok, Tok::Bare(s) if s.eq_ignore_ascii_case(keyword))
 }
 
-impl Parser {
-    fn peek(&self) -> Option<&Tok> {
+impl<'a> Parser<'a> {
+    fn peek(&self) -> Option<&Tok<'a>> {
         self.tokens.get(self.pos).map(|t| &t.tok)
     }
 
-    fn peek_at(&self, offset: usize) -> Option<&Tok> {
+    fn peek_at(&self, offset: usize) -> Option<&Tok<'a>> {
         self.tokens.get(self.pos + offset).map(|t| &t.tok)
     }
 
     fn error(&self, message: impl Into<String>) -> DotError {
-        let (line, column) = self
+        let offset = self
             .tokens
             .get(self.pos)
-            .map_or(self.end, |t| (t.line, t.column));
+            .map_or(self.text.len(), |t| t.offset);
+        let (line, column) = position(self.text, offset);
         DotError {
             line,
             column,
@@ -329,7 +339,7 @@ impl Parser {
         }
     }
 
-    fn eat(&mut self, tok: &Tok) -> bool {
+    fn eat(&mut self, tok: &Tok<'_>) -> bool {
         if self.peek() == Some(tok) {
             self.pos += 1;
             true
@@ -338,7 +348,7 @@ impl Parser {
         }
     }
 
-    fn expect(&mut self, tok: &Tok, what: &str) -> Result<(), DotError> {
+    fn expect(&mut self, tok: &Tok<'_>, what: &str) -> Result<(), DotError> {
         if self.eat(tok) {
             Ok(())
         } else {
@@ -366,28 +376,28 @@ impl Parser {
     }
 
     /// An ID; quoted strings joined with `+` become one quoted string.
-    fn id(&mut self) -> Result<String, DotError> {
+    fn id(&mut self) -> Result<Cow<'a, str>, DotError> {
         if !self.at_id() {
             return Err(self.error(format!("expected an ID, found {}", self.describe())));
         }
         let first = match self.peek() {
-            Some(Tok::Bare(s) | Tok::Quoted(s) | Tok::Html(s)) => s.clone(),
+            Some(Tok::Bare(s) | Tok::Quoted(s) | Tok::Html(s)) => *s,
             _ => return Err(self.error("expected an ID")),
         };
         self.pos += 1;
-        if !first.starts_with('"') {
-            return Ok(first);
+        if !first.starts_with('"') || self.peek() != Some(&Tok::Plus) {
+            return Ok(Cow::Borrowed(first));
         }
-        let mut joined = first;
+        let mut joined = first.to_string();
         while self.peek() == Some(&Tok::Plus) {
-            let Some(Tok::Quoted(next)) = self.peek_at(1).cloned() else {
+            let Some(&Tok::Quoted(next)) = self.peek_at(1) else {
                 return Err(self.error("expected a quoted string after '+'"));
             };
             self.pos += 2;
             joined.pop();
             joined.push_str(&next[1..]);
         }
-        Ok(joined)
+        Ok(Cow::Owned(joined))
     }
 
     fn graph(&mut self) -> Result<(), DotError> {
@@ -401,7 +411,7 @@ impl Parser {
             )));
         }
         if self.at_id() {
-            self.graph.id = Some(self.id()?);
+            self.graph.id = Some(self.id()?.into_owned());
         }
         self.expect(&Tok::LBrace, "'{'")?;
         let mut members = Vec::new();
@@ -413,7 +423,7 @@ impl Parser {
         Ok(())
     }
 
-    fn stmt_list(&mut self, depth: usize, members: &mut Vec<String>) -> Result<(), DotError> {
+    fn stmt_list(&mut self, depth: usize, members: &mut Vec<usize>) -> Result<(), DotError> {
         while !matches!(self.peek(), None | Some(Tok::RBrace)) {
             self.stmt(depth, members)?;
             self.eat(&Tok::Semi);
@@ -421,7 +431,7 @@ impl Parser {
         Ok(())
     }
 
-    fn stmt(&mut self, depth: usize, members: &mut Vec<String>) -> Result<(), DotError> {
+    fn stmt(&mut self, depth: usize, members: &mut Vec<usize>) -> Result<(), DotError> {
         let next_is_bracket = self.peek_at(1) == Some(&Tok::LBracket);
         if next_is_bracket && self.eat_keyword("graph") {
             let attrs = self.attr_lists()?;
@@ -437,7 +447,7 @@ impl Parser {
         if self.at_id() && self.peek_at(1) == Some(&Tok::Eq) {
             let key = unquote(&self.id()?);
             self.pos += 1;
-            let value = self.id()?;
+            let value = self.id()?.into_owned();
             self.graph.attrs.push((key, value));
             return Ok(());
         }
@@ -453,11 +463,11 @@ impl Parser {
                 Vec::new()
             };
             for pair in chain.windows(2) {
-                for from in &pair[0] {
-                    for to in &pair[1] {
-                        self.graph.edges.push(DotEdge {
-                            from: from.clone(),
-                            to: to.clone(),
+                for &from in &pair[0] {
+                    for &to in &pair[1] {
+                        self.edges.push(IndexedEdge {
+                            from,
+                            to,
                             attrs: attrs.clone(),
                         });
                     }
@@ -469,8 +479,8 @@ impl Parser {
             let attrs = self.attr_lists()?;
             // A lone subgraph takes no attribute list; a node statement names one node.
             if let [node] = first.as_slice() {
-                if let Some(&i) = self.node_index.get(node) {
-                    self.graph.nodes[i].attrs.extend(attrs);
+                if let Some(n) = self.graph.nodes.get_mut(*node) {
+                    n.attrs.extend(attrs);
                 }
             } else {
                 return Err(self.error("an attribute list must follow a node"));
@@ -479,12 +489,9 @@ impl Parser {
         Ok(())
     }
 
-    /// A node ID (with optional port) or a subgraph; returns the nodes it stands for.
-    fn endpoint(
-        &mut self,
-        depth: usize,
-        members: &mut Vec<String>,
-    ) -> Result<Vec<String>, DotError> {
+    /// A node ID (with optional port) or a subgraph; returns the nodes it stands for (as
+    /// indices into the graph's nodes).
+    fn endpoint(&mut self, depth: usize, members: &mut Vec<usize>) -> Result<Vec<usize>, DotError> {
         if self.peek() == Some(&Tok::LBrace)
             || self.peek().is_some_and(|t| is_keyword(t, "subgraph"))
         {
@@ -495,16 +502,12 @@ impl Parser {
         while self.eat(&Tok::Colon) {
             self.id()?;
         }
-        self.add_node(&id);
-        members.push(id.clone());
-        Ok(vec![id])
+        let node = self.add_node(id);
+        members.push(node);
+        Ok(vec![node])
     }
 
-    fn subgraph(
-        &mut self,
-        depth: usize,
-        members: &mut Vec<String>,
-    ) -> Result<Vec<String>, DotError> {
+    fn subgraph(&mut self, depth: usize, members: &mut Vec<usize>) -> Result<Vec<usize>, DotError> {
         if depth >= MAX_DEPTH {
             return Err(self.error("subgraphs nested too deeply"));
         }
@@ -515,19 +518,22 @@ impl Parser {
         let mut inner = Vec::new();
         self.stmt_list(depth + 1, &mut inner)?;
         self.expect(&Tok::RBrace, "'}'")?;
-        members.extend(inner.iter().cloned());
+        members.extend_from_slice(&inner);
         Ok(inner)
     }
 
-    fn add_node(&mut self, id: &str) {
-        if !self.node_index.contains_key(id) {
-            self.node_index
-                .insert(id.to_string(), self.graph.nodes.len());
-            self.graph.nodes.push(DotNode {
-                id: id.to_string(),
-                attrs: Vec::new(),
-            });
+    /// The index of the node `id`, added if it is new.
+    fn add_node(&mut self, id: Cow<'a, str>) -> usize {
+        if let Some(&i) = self.node_index.get(&id) {
+            return i;
         }
+        let i = self.graph.nodes.len();
+        self.graph.nodes.push(DotNode {
+            id: id.clone().into_owned(),
+            attrs: Vec::new(),
+        });
+        self.node_index.insert(id, i);
+        i
     }
 
     /// One or more `[a = b, c = d; ...]` lists, concatenated.
@@ -537,7 +543,7 @@ impl Parser {
             while !self.eat(&Tok::RBracket) {
                 let key = unquote(&self.id()?);
                 self.expect(&Tok::Eq, "'='")?;
-                let value = self.id()?;
+                let value = self.id()?.into_owned();
                 attrs.push((key, value));
                 if !self.eat(&Tok::Comma) {
                     self.eat(&Tok::Semi);
@@ -682,6 +688,15 @@ digraph "g" {
             (
                 "digraph {\n  a -> {b} -> }",
                 "2:15: expected an ID, found RBrace",
+            ),
+            // Columns count chars, not bytes; lines restart them.
+            (
+                "digraph {\n\t\"\u{e9}t\u{e9}\" -> ! }",
+                "2:11: unexpected character '!'",
+            ),
+            (
+                "digraph {\n/* \u{e9}\n */ \"\u{e9}\n",
+                "3:5: unterminated string",
             ),
         ];
         for (text, want) in cases {

@@ -6,9 +6,12 @@
 //! depends on them (searching "up", against the edges); `coder_metadata` attaches to the
 //! closest resource it depends on (searching "down", along them).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::cell::OnceCell;
+use std::cmp::Ordering;
 
-use super::dot::DotGraph;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::dot::{DotGraph, IndexedEdge};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Direction {
@@ -28,33 +31,41 @@ pub(crate) struct ResourceGraph {
     dependencies: Vec<Vec<usize>>,
     /// For each node, the nodes that depend on it.
     dependents: Vec<Vec<usize>>,
+    /// Each label → the first node carrying it.
+    first_with_label: FxHashMap<String, usize>,
+    /// Node indices sorted by their IDs read backwards, so the nodes whose ID ends with a
+    /// given suffix are adjacent; built on first use (plan-time lookups only).
+    by_reversed_id: OnceCell<Vec<usize>>,
 }
 
 impl ResourceGraph {
-    pub(crate) fn new(dot: &DotGraph) -> Self {
+    /// The graph of `dot::parse_indexed`'s nodes and edges.
+    pub(crate) fn new(dot: DotGraph, edges: Vec<IndexedEdge>) -> Self {
         let mut graph = ResourceGraph::default();
-        let mut index: HashMap<&str, usize> = HashMap::new();
-        for node in &dot.nodes {
-            index.insert(node.id.as_str(), graph.ids.len());
-            graph.ids.push(node.id.clone());
+        let n = dot.nodes.len();
+        graph.ids.reserve(n);
+        graph.labels.reserve(n);
+        for (i, node) in dot.nodes.into_iter().enumerate() {
             // Upstream trims every leading and trailing quote character off the raw value.
-            graph
-                .labels
-                .push(node.attr("label").map(|l| l.trim_matches('"').to_string()));
+            let label = node.attr("label").map(|l| l.trim_matches('"').to_string());
+            if let Some(l) = &label {
+                graph.first_with_label.entry(l.clone()).or_insert(i);
+            }
+            graph.labels.push(label);
+            graph.ids.push(node.id);
         }
-        graph.dependencies = vec![Vec::new(); graph.ids.len()];
-        graph.dependents = vec![Vec::new(); graph.ids.len()];
-        let mut seen = HashSet::new();
-        for edge in &dot.edges {
+        graph.dependencies = vec![Vec::new(); n];
+        graph.dependents = vec![Vec::new(); n];
+        let mut seen = FxHashSet::default();
+        seen.reserve(edges.len());
+        for edge in &edges {
             // The parser registers every edge endpoint as a node.
-            let (Some(&from), Some(&to)) =
-                (index.get(edge.from.as_str()), index.get(edge.to.as_str()))
-            else {
+            if edge.from >= n || edge.to >= n {
                 continue;
-            };
-            if seen.insert((from, to)) {
-                graph.dependencies[from].push(to);
-                graph.dependents[to].push(from);
+            }
+            if seen.insert((edge.from, edge.to)) {
+                graph.dependencies[edge.from].push(edge.to);
+                graph.dependents[edge.to].push(edge.from);
             }
         }
         graph
@@ -62,7 +73,7 @@ impl ResourceGraph {
 
     /// The first node carrying this label.
     pub(crate) fn node_by_label(&self, label: &str) -> Option<usize> {
-        self.labels.iter().position(|l| l.as_deref() == Some(label))
+        self.first_with_label.get(label).copied()
     }
 
     pub(crate) fn labels(&self) -> impl Iterator<Item = &str> {
@@ -86,28 +97,27 @@ impl ResourceGraph {
             Direction::Dependents => &self.dependents,
             Direction::Dependencies => &self.dependencies,
         };
-        let mut visited = vec![false; self.ids.len()];
+        // A set rather than a flag per node: most searches end after a level or two, and
+        // they run once per agent and per metadata resource.
+        let mut visited = FxHashSet::default();
+        visited.insert(start);
         let mut frontier: Vec<usize> = vec![start];
-        if let Some(v) = visited.get_mut(start) {
-            *v = true;
-        }
         while !frontier.is_empty() {
             let mut level = Vec::new();
             for &node in &frontier {
                 for &n in next.get(node).map_or(&[][..], Vec::as_slice) {
-                    if !visited[n] {
-                        visited[n] = true;
+                    if visited.insert(n) {
                         level.push(n);
                     }
                 }
             }
-            let best: BTreeSet<&str> = level
+            let best = level
                 .iter()
-                .filter_map(|&n| self.labels[n].as_deref())
+                .filter_map(|&n| self.labels.get(n).and_then(|l| l.as_deref()))
                 .filter(|l| is_candidate(l))
-                .collect();
-            if let Some(first) = best.first() {
-                return Some((*first).to_string());
+                .min();
+            if let Some(first) = best {
+                return Some(first.to_string());
             }
             frontier = level;
         }
@@ -115,12 +125,36 @@ impl ResourceGraph {
     }
 
     /// Whether some edge goes from a node whose raw ID ends with `from_suffix` to one whose
-    /// raw ID ends with `to_suffix`.
+    /// raw ID ends with `to_suffix`: the plain scan, which [`ResourceGraph::dependency_ids`]
+    /// answers without looking at every node.
+    #[cfg(test)]
     pub(crate) fn has_edge_with_suffixes(&self, from_suffix: &str, to_suffix: &str) -> bool {
         self.dependencies.iter().enumerate().any(|(from, tos)| {
             self.ids[from].ends_with(from_suffix)
                 && tos.iter().any(|&to| self.ids[to].ends_with(to_suffix))
         })
+    }
+
+    /// The raw IDs of the nodes that nodes whose raw ID ends with `from_suffix` depend on.
+    pub(crate) fn dependency_ids(&self, from_suffix: &str) -> Vec<&str> {
+        let order = self.by_reversed_id.get_or_init(|| {
+            let mut order: Vec<usize> = (0..self.ids.len()).collect();
+            order.sort_by(|&a, &b| self.ids[a].bytes().rev().cmp(self.ids[b].bytes().rev()));
+            order
+        });
+        let start = order.partition_point(|&i| {
+            self.ids[i].bytes().rev().cmp(from_suffix.bytes().rev()) == Ordering::Less
+        });
+        let mut out = Vec::new();
+        for &from in order.get(start..).unwrap_or(&[]) {
+            if !self.ids[from].ends_with(from_suffix) {
+                break;
+            }
+            for &to in self.dependencies.get(from).map_or(&[][..], Vec::as_slice) {
+                out.push(self.ids[to].as_str());
+            }
+        }
+        out
     }
 }
 
@@ -130,7 +164,8 @@ mod tests {
     use crate::convert::dot;
 
     fn graph(text: &str) -> ResourceGraph {
-        ResourceGraph::new(&dot::parse(text).unwrap())
+        let (dot, edges) = dot::parse_indexed(text).unwrap();
+        ResourceGraph::new(dot, edges)
     }
 
     #[test]
@@ -176,6 +211,59 @@ mod tests {
         let g = graph(r#"digraph { "[root] x.y (expand)" [label = "x.y"] n }"#);
         assert_eq!(g.node_by_label("x.y"), Some(0));
         assert_eq!(g.labels().collect::<Vec<_>>(), ["x.y"]);
+    }
+
+    #[test]
+    fn dependency_ids_match_the_plain_scan() {
+        // IDs built from pieces that overlap as suffixes, quotes and brackets included.
+        const PIECES: &[&str] = &[
+            "\"[root] ",
+            "a",
+            "b",
+            ".",
+            "] ",
+            " (expand)\"",
+            "coder_agent.",
+            "x]",
+        ];
+        let seed = std::cell::Cell::new(0x2545_f491_4f6c_dd1du64);
+        let next = || {
+            let mut x = seed.get();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            seed.set(x);
+            x
+        };
+        let word = || {
+            let n = 1 + next() % 5;
+            (0..n)
+                .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+                .collect::<String>()
+        };
+        for _ in 0..300 {
+            let ids: Vec<String> = (0..1 + next() % 12).map(|_| word()).collect();
+            let quoted =
+                |id: &str| format!("\"{}\"", id.replace('\\', "\\\\").replace('"', "\\\""));
+            let mut text = String::from("digraph {\n");
+            for _ in 0..next() % 20 {
+                let a = &ids[(next() % ids.len() as u64) as usize];
+                let b = &ids[(next() % ids.len() as u64) as usize];
+                text.push_str(&format!("{} -> {}\n", quoted(a), quoted(b)));
+            }
+            text.push('}');
+            let g = graph(&text);
+            for _ in 0..20 {
+                let (from, to) = (word(), word());
+                assert_eq!(
+                    g.has_edge_with_suffixes(&from, &to),
+                    g.dependency_ids(&from)
+                        .iter()
+                        .any(|t| t.ends_with(to.as_str())),
+                    "{text} {from:?} {to:?}"
+                );
+            }
+        }
     }
 
     #[test]

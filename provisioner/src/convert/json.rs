@@ -77,7 +77,7 @@ pub enum ResourceMode {
     Other,
 }
 
-fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+pub(crate) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de> + Default,
@@ -100,15 +100,38 @@ impl TfPlan {
         {
             modules.push(root);
         }
-        if let Some(prior) = self
-            .prior_state
+        modules.extend(self.prior_data_sources());
+        modules
+    }
+
+    /// `terraform show -json <planfile>` output → [`TfPlan::into_modules_for_conversion`],
+    /// except that the attribute values of resources whose attributes the conversion never
+    /// reads (any type but `coder_*` and the VM types whose instance type or id it shows)
+    /// are left empty, which saves most of the decoding work on a large plan. Accepts and
+    /// rejects the same documents as decoding a `TfPlan`, with the same errors.
+    pub fn modules_from_json(json: &[u8]) -> Result<Vec<TfModule>, serde_json::Error> {
+        super::partial_decode::decode_plan(json)
+    }
+
+    /// Like [`TfPlan::modules_for_conversion`], moving the planned values out instead of
+    /// copying them (a large plan's values are worth not copying).
+    pub fn into_modules_for_conversion(self) -> Vec<TfModule> {
+        let prior = self.prior_data_sources();
+        let mut modules: Vec<TfModule> = self
+            .planned_values
+            .and_then(|v| v.root_module)
+            .into_iter()
+            .collect();
+        modules.extend(prior);
+        modules
+    }
+
+    fn prior_data_sources(&self) -> Option<TfModule> {
+        self.prior_state
             .as_ref()
             .and_then(|s| s.values.as_ref())
             .and_then(|v| v.root_module.as_ref())
-        {
-            modules.push(prior.data_only());
-        }
-        modules
+            .map(TfModule::data_only)
     }
 }
 
@@ -118,6 +141,23 @@ impl TfState {
         self.values
             .as_ref()
             .and_then(|v| v.root_module.clone())
+            .into_iter()
+            .collect()
+    }
+
+    /// `terraform show -json` output → [`TfState::into_modules_for_conversion`], except
+    /// that the attribute values of resources whose attributes the conversion never reads
+    /// are left empty (see [`TfPlan::modules_from_json`]). Accepts and rejects the same
+    /// documents as decoding a `TfState`, with the same errors.
+    pub fn modules_from_json(json: &[u8]) -> Result<Vec<TfModule>, serde_json::Error> {
+        super::partial_decode::decode_state(json)
+    }
+
+    /// Like [`TfState::modules_for_conversion`], moving the modules out instead of copying
+    /// them.
+    pub fn into_modules_for_conversion(self) -> Vec<TfModule> {
+        self.values
+            .and_then(|v| v.root_module)
             .into_iter()
             .collect()
     }
@@ -170,6 +210,9 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
+/// Maps up to this size are searched key by key rather than through their hash index.
+const SCAN_LIMIT: usize = 32;
+
 /// Read access to one resource's (or nested block's) attribute values.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Attrs<'a> {
@@ -182,11 +225,24 @@ impl<'a> Attrs<'a> {
     }
 
     pub(crate) fn contains(&self, key: &str) -> bool {
-        self.map.contains_key(key)
+        self.get(key).is_some()
+    }
+
+    /// The value of `key`. Attribute maps are small, and comparing a few keys costs less
+    /// than hashing one, so small maps are searched in order (keys are unique either way).
+    fn get(&self, key: &str) -> Option<&'a Value> {
+        if self.map.len() <= SCAN_LIMIT {
+            self.map
+                .iter()
+                .find(|(k, _)| k.as_str() == key)
+                .map(|(_, v)| v)
+        } else {
+            self.map.get(key)
+        }
     }
 
     fn present(&self, key: &str) -> Option<&'a Value> {
-        self.map.get(key).filter(|v| !v.is_null())
+        self.get(key).filter(|v| !v.is_null())
     }
 
     fn mismatch(key: &str, expected: &'static str, value: &Value) -> AttrError {

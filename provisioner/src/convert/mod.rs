@@ -20,6 +20,7 @@ mod graph;
 pub mod json;
 mod metadata;
 mod parameters;
+mod partial_decode;
 mod presets;
 mod resources;
 mod tasks;
@@ -30,6 +31,7 @@ use std::collections::BTreeMap;
 use coder_proto::provisioner::{
     AiTask, ExternalAuthProviderResource, Preset, Resource, RichParameter,
 };
+use rustc_hash::{FxHashMap, FxHashSet};
 
 pub use json::{AttrError, ResourceMode, TfModule, TfPlan, TfResource, TfState, TfValues};
 
@@ -109,9 +111,12 @@ impl ConvertError {
 ///
 /// For a plan pass the planned values and the prior state's data sources
 /// ([`TfPlan::modules_for_conversion`]); for a state its root module
-/// ([`TfState::modules_for_conversion`]).
+/// ([`TfState::modules_for_conversion`]). From `terraform show -json` text,
+/// [`TfPlan::modules_from_json`] and [`TfState::modules_from_json`] give those modules
+/// without the attribute values conversion never reads, for less work and the same result.
 pub fn convert_state(modules: &[TfModule], dot: &str) -> Result<ConvertedState, ConvertError> {
-    let graph = graph::ResourceGraph::new(&dot::parse(dot)?);
+    let (dot, edges) = dot::parse_indexed(dot)?;
+    let graph = graph::ResourceGraph::new(dot, edges);
     let index = Index::build(modules);
     let mut warnings = Vec::new();
 
@@ -151,6 +156,10 @@ pub(crate) struct Index<'a> {
     parameters: Vec<&'a TfResource>,
     presets: Vec<&'a TfResource>,
     ai_tasks: Vec<&'a TfResource>,
+    /// type → resources of that type, by label then address.
+    by_type: FxHashMap<&'a str, Vec<&'a TfResource>>,
+    /// The labels an agent or a `coder_metadata` may attach to (see [`Index::can_host`]).
+    hosts: FxHashSet<&'a str>,
 }
 
 impl<'a> Index<'a> {
@@ -160,10 +169,31 @@ impl<'a> Index<'a> {
             parameters: Vec::new(),
             presets: Vec::new(),
             ai_tasks: Vec::new(),
+            by_type: FxHashMap::default(),
+            hosts: FxHashSet::default(),
         };
         for module in modules {
             index.add_module(module);
         }
+        let mut by_type: FxHashMap<&'a str, Vec<&'a TfResource>> = FxHashMap::default();
+        for resource in index.all() {
+            by_type
+                .entry(resource.r#type.as_str())
+                .or_default()
+                .push(resource);
+        }
+        index.by_type = by_type;
+        let hosts = index
+            .by_label
+            .iter()
+            .filter(|(_, by_address)| {
+                by_address
+                    .values()
+                    .any(|r| r.mode == ResourceMode::Managed && !r.r#type.starts_with("coder_"))
+            })
+            .map(|(label, _)| *label)
+            .collect();
+        index.hosts = hosts;
         index
     }
 
@@ -193,18 +223,14 @@ impl<'a> Index<'a> {
             .flat_map(|by_address| by_address.values().copied())
     }
 
-    fn of_type<'s>(&'s self, ty: &'s str) -> impl Iterator<Item = &'a TfResource> + 's {
-        self.all().filter(move |r| r.r#type == ty)
+    fn of_type<'s>(&'s self, ty: &str) -> impl Iterator<Item = &'a TfResource> + 's {
+        self.by_type.get(ty).into_iter().flatten().copied()
     }
 
     /// Whether an agent or a `coder_metadata` may attach to the resource(s) behind this
     /// graph label: a managed resource that is not itself a Coder resource.
     fn can_host(&self, label: &str) -> bool {
-        self.by_label.get(label).is_some_and(|by_address| {
-            by_address
-                .values()
-                .any(|r| r.mode == ResourceMode::Managed && !r.r#type.starts_with("coder_"))
-        })
+        self.hosts.contains(label)
     }
 }
 

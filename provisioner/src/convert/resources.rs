@@ -51,6 +51,12 @@ fn instance_id_attribute(resource_type: &str) -> Option<&'static str> {
     }
 }
 
+/// Whether [`build`] reads attribute values of resources of this type.
+pub(crate) fn shows_attributes(resource_type: &str) -> bool {
+    instance_type_attribute(resource_type).is_some()
+        || instance_id_attribute(resource_type).is_some()
+}
+
 fn string_attr<'a>(resource: &'a TfResource, key: Option<&str>) -> Option<&'a str> {
     match resource.values.get(key?) {
         Some(Value::String(s)) => Some(s),
@@ -81,12 +87,18 @@ pub(crate) fn build(
     metadata: &HashMap<String, ResourceMetadata>,
     warnings: &mut Vec<String>,
 ) -> Vec<Resource> {
-    let mut resources = Vec::new();
-    for resource in index.all() {
-        if resource.mode == ResourceMode::Data || FOLDED_TYPES.contains(&resource.r#type.as_str()) {
-            continue;
-        }
+    let listed: Vec<&TfResource> = index
+        .all()
+        .filter(|r| r.mode != ResourceMode::Data && !FOLDED_TYPES.contains(&r.r#type.as_str()))
+        .collect();
+    let mut resources = Vec::with_capacity(listed.len());
+    for (i, resource) in listed.iter().copied().enumerate() {
         let label = label_of(&resource.address);
+        // Resources come by label, so the last one with this label is followed by another
+        // label (or nothing): it can have the agents rather than a copy.
+        let last_of_label = listed
+            .get(i + 1)
+            .is_none_or(|next| label_of(&next.address) != label);
         let module_path = module_path(&resource.address).unwrap_or_else(|| {
             warnings.push(format!(
                 "failed to parse Terraform address: {}",
@@ -99,7 +111,11 @@ pub(crate) fn build(
         let resource_agents = match agents.get_mut(label) {
             Some(group) => {
                 apply_automatic_instance_id(resource, group);
-                group.clone()
+                if last_of_label {
+                    std::mem::take(group)
+                } else {
+                    group.clone()
+                }
             }
             None => Vec::new(),
         };

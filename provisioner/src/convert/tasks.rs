@@ -58,7 +58,8 @@ mod tests {
     use super::*;
 
     fn graph(labels: &[&str]) -> ResourceGraph {
-        ResourceGraph::new(&super::super::dot::parse(&dot(labels, &[])).unwrap())
+        let (dot, edges) = super::super::dot::parse_indexed(&dot(labels, &[])).unwrap();
+        ResourceGraph::new(dot, edges)
     }
 
     #[test]
