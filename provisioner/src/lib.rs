@@ -6,6 +6,8 @@
 //!   environment, logs and cancellation;
 //! - [`session`]: one provisioner session (Config, then Parse / Init / Plan / Graph / Apply /
 //!   Cancel requests), independent of the transport;
+//! - [`secrets`]: what no log line may show (tokens, sensitive variables, masked parameters),
+//!   and its removal;
 //! - [`server`]: the gRPC `Provisioner` service over TCP or a unix socket;
 //! - [`validate`]: offline checks of a template before it is published (static checks on the
 //!   HCL, plus a start/stop dry run when Terraform can initialise it);
@@ -16,6 +18,7 @@ pub mod cli;
 pub mod convert;
 pub mod examples;
 pub mod parse;
+pub mod secrets;
 pub mod server;
 pub mod session;
 pub mod terraform;

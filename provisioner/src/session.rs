@@ -10,12 +10,12 @@
 //! a client breaking the protocol ends the session with an error.
 
 use std::fmt::Display;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use coder_proto::provisioner::{
     request, response, ApplyComplete, ApplyRequest, Config, GraphComplete, GraphRequest,
-    GraphSource, InitComplete, InitRequest, Log, LogLevel, Metadata, ParseComplete, PlanComplete,
+    GraphSource, InitComplete, InitRequest, Log, LogLevel, ParseComplete, PlanComplete,
     PlanRequest, Request, ResourceReplacement, Response, WorkspaceTransition,
 };
 use tokio::sync::mpsc::UnboundedSender;
@@ -131,87 +131,8 @@ where
     result
 }
 
-/// Values that must never appear in a log: sensitive variable values, tokens from the
-/// request metadata, agent tokens from the state. Terraform already hides what it knows to
-/// be sensitive; this also covers output it cannot know about (a provisioner script echoing
-/// a token it found in the environment).
-#[derive(Debug, Default)]
-pub struct Secrets {
-    values: Mutex<Vec<String>>,
-}
-
-/// Shorter values are not worth hiding and would mangle ordinary text.
-const MIN_SECRET_LEN: usize = 3;
-
-impl Secrets {
-    pub fn add(&self, value: &str) {
-        if value.len() < MIN_SECRET_LEN {
-            return;
-        }
-        if let Ok(mut values) = self.values.lock() {
-            if !values.iter().any(|v| v == value) {
-                values.push(value.to_string());
-                // Longest first, so a secret containing another is replaced whole.
-                values.sort_by_key(|v| std::cmp::Reverse(v.len()));
-            }
-        }
-    }
-
-    /// `text` with every known secret replaced by `<redacted>`.
-    pub fn redact(&self, text: &str) -> String {
-        let Ok(values) = self.values.lock() else {
-            return text.to_string();
-        };
-        let mut out = text.to_string();
-        for v in values.iter() {
-            if out.contains(v.as_str()) {
-                out = out.replace(v.as_str(), "<redacted>");
-            }
-        }
-        out
-    }
-
-    /// The secrets of a build's metadata.
-    pub fn add_metadata(&self, metadata: Option<&Metadata>) {
-        let Some(m) = metadata else { return };
-        for v in [
-            &m.workspace_owner_session_token,
-            &m.workspace_owner_oidc_access_token,
-            &m.workspace_owner_ssh_private_key,
-        ] {
-            self.add(v);
-        }
-        for t in &m.running_agent_auth_tokens {
-            self.add(&t.token);
-        }
-    }
-
-    /// Agent tokens recorded in a raw Terraform state file.
-    pub fn add_state(&self, state: &[u8]) {
-        if state.is_empty() {
-            return;
-        }
-        let Ok(json) = serde_json::from_slice::<serde_json::Value>(state) else {
-            return;
-        };
-        let resources = json.get("resources").and_then(|r| r.as_array());
-        for resource in resources.into_iter().flatten() {
-            if resource.get("type").and_then(|t| t.as_str()) != Some("coder_agent") {
-                continue;
-            }
-            let instances = resource.get("instances").and_then(|i| i.as_array());
-            for instance in instances.into_iter().flatten() {
-                if let Some(token) = instance
-                    .get("attributes")
-                    .and_then(|a| a.get("token"))
-                    .and_then(|t| t.as_str())
-                {
-                    self.add(token);
-                }
-            }
-        }
-    }
-}
+/// What no log line may show, and its removal: [`crate::secrets`].
+pub use crate::secrets::Secrets;
 
 /// Sends logs as `Response{log}` on the session's stream, dropping those below the level
 /// the client asked for and hiding secrets.
@@ -233,6 +154,10 @@ impl LogSink for ResponseSink {
                 output: self.secrets.redact(output),
             })),
         }));
+    }
+
+    fn observe(&self, line: &crate::terraform::logs::JsonLogLine) {
+        self.secrets.observe(line);
     }
 }
 
@@ -489,9 +414,12 @@ impl Session {
                 ..Default::default()
             };
         }
-        for v in req.variable_values.iter().filter(|v| v.sensitive) {
-            self.secrets.add(&v.value);
-        }
+        self.secrets.add_plan_inputs(
+            self.dir.path(),
+            &req.variable_values,
+            &req.rich_parameter_values,
+            &req.previous_parameter_values,
+        );
         for p in &req.external_auth_providers {
             self.secrets.add(&p.access_token);
         }
@@ -842,27 +770,6 @@ fn format_attribute_path(steps: &[serde_json::Value]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn secrets_are_redacted_longest_first() {
-        let s = Secrets::default();
-        s.add("abc");
-        s.add("abcdef");
-        s.add("x");
-        assert_eq!(
-            s.redact("token abcdef and abc and x"),
-            "token <redacted> and <redacted> and x"
-        );
-    }
-
-    #[test]
-    fn agent_tokens_come_from_the_state() {
-        let s = Secrets::default();
-        s.add_state(
-            br#"{"version":4,"resources":[{"type":"coder_agent","name":"main","instances":[{"attributes":{"token":"tok-123","id":"a"}}]},{"type":"terraform_data","instances":[{"attributes":{"token":"not-a-secret"}}]}]}"#,
-        );
-        assert_eq!(s.redact("tok-123 not-a-secret"), "<redacted> not-a-secret");
-    }
 
     #[test]
     fn log_levels() {

@@ -16,6 +16,7 @@ mod diagnostics;
 mod features;
 mod files;
 mod json_syntax;
+mod masked_parameters;
 mod module;
 mod syntax;
 mod value;
@@ -29,6 +30,7 @@ use coder_proto::provisioner as proto;
 
 pub use diagnostics::{format_diagnostics, Diagnostic, Diagnostics, Severity, SourcePos};
 pub use files::README_FILE;
+pub use masked_parameters::masked_parameter_names;
 pub use workspace_tags::WorkspaceTagsError;
 
 /// Who sets a variable's value.

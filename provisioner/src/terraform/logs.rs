@@ -12,6 +12,11 @@ use serde::Deserialize;
 /// Where log lines go: a session's response stream, the CLI's terminal, a test's buffer.
 pub trait LogSink: Send + Sync {
     fn log(&self, level: LogLevel, output: &str);
+
+    /// Sees each parsed line of Terraform's `-json` output before its text is logged (the
+    /// session's redaction learns from hooks which resources an apply creates, see
+    /// [`crate::secrets`]).
+    fn observe(&self, _line: &JsonLogLine) {}
 }
 
 /// Maps Terraform's `@level` (any case) to ours; `None` for a level we do not know.
@@ -49,6 +54,9 @@ pub struct Hook {
     pub resource: Option<HookResource>,
     #[serde(default)]
     pub action: Option<String>,
+    /// The resource's id, on `apply_complete` and `refresh_*` hooks.
+    #[serde(default)]
+    pub id_value: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -57,6 +65,8 @@ pub struct HookResource {
     pub addr: String,
     #[serde(default)]
     pub implied_provider: String,
+    #[serde(default)]
+    pub resource_type: String,
 }
 
 /// Terraform's machine-readable diagnostic.
@@ -164,6 +174,7 @@ pub fn handle_json_line(line: &str, sink: &dyn LogSink) -> Option<JsonLogLine> {
             return None;
         }
     };
+    sink.observe(&parsed);
     let level = match map_level(&parsed.level) {
         Some(level) => level,
         None => {
@@ -349,6 +360,46 @@ pub(crate) mod tests {
                     LogLevel::Info,
                     "Acquiring state lock. This may take a few moments...".to_string()
                 ),
+            ]
+        );
+    }
+
+    /// Records observed hooks and logged text in one sequence.
+    #[derive(Default)]
+    struct Observer(Mutex<Vec<String>>);
+
+    impl LogSink for Observer {
+        fn log(&self, _level: LogLevel, output: &str) {
+            if let Ok(mut seen) = self.0.lock() {
+                seen.push(format!("log {output}"));
+            }
+        }
+        fn observe(&self, line: &JsonLogLine) {
+            if let (Ok(mut seen), Some(hook)) = (self.0.lock(), &line.hook) {
+                let resource = hook.resource.as_ref();
+                seen.push(format!(
+                    "observe {} {} {} {}",
+                    line.kind,
+                    resource.map_or("", |r| r.resource_type.as_str()),
+                    hook.action.as_deref().unwrap_or_default(),
+                    hook.id_value.as_deref().unwrap_or_default()
+                ));
+            }
+        }
+    }
+
+    #[test]
+    fn hooks_are_observed_before_their_line_is_logged() {
+        let sink = Observer::default();
+        handle_json_line(
+            r#"{"@level":"info","@message":"coder_agent.main: Creation complete after 0s [id=a1]","type":"apply_complete","hook":{"resource":{"addr":"coder_agent.main","resource_type":"coder_agent"},"action":"create","id_key":"id","id_value":"a1"}}"#,
+            &sink,
+        );
+        assert_eq!(
+            *sink.0.lock().expect("lock"),
+            vec![
+                "observe apply_complete coder_agent create a1".to_string(),
+                "log coder_agent.main: Creation complete after 0s [id=a1]".to_string(),
             ]
         );
     }
