@@ -6,6 +6,7 @@
 //! handshake line, serve until `GRPCController/Shutdown`, remove the socket, exit.
 
 pub mod dispatch;
+mod ecdsa_p521;
 pub mod handshake;
 pub mod logging;
 pub mod protocol;
