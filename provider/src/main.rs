@@ -29,7 +29,7 @@ fn main() -> ExitCode {
         }
     }
     serve(
-        Arc::new(provider::framework()),
+        || Arc::new(provider::framework()),
         ServeOptions {
             provider_address: PROVIDER_ADDRESS,
             debug,

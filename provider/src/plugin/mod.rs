@@ -3,7 +3,15 @@
 //!
 //! Lifecycle: check the magic cookie, negotiate the protocol version, bind a unix socket in a
 //! private directory, set up AutoMTLS when Terraform sent a client certificate, print the
-//! handshake line, serve until `GRPCController/Shutdown`, remove the socket, exit.
+//! handshake line, build the provider, serve until `GRPCController/Shutdown`, remove the socket,
+//! exit.
+//!
+//! Terraform starts a provider process about three times per command (schema, validate, plan or
+//! apply walk) and waits on each one, so the process's own fixed costs are paid per launch:
+//! whatever Terraform does not need to see before the handshake line (the provider's schemas,
+//! the gRPC router) is built after it, while Terraform connects; and once the reply to
+//! `Shutdown` is out, the process removes its socket and exits without waiting for Terraform to
+//! hang up or tearing the runtime down, since Terraform waits for the exit.
 
 pub mod dispatch;
 mod ecdsa_p521;
@@ -54,8 +62,12 @@ enum ServeError {
     Runtime(std::io::Error),
 }
 
-/// Serves `core` as a Terraform plugin; returns the process exit code.
-pub fn serve(core: Arc<dyn ProviderServer>, options: ServeOptions) -> ExitCode {
+/// Serves the provider `make_core` builds as a Terraform plugin; returns the process exit code.
+/// `make_core` runs after the handshake line is out.
+pub fn serve(
+    make_core: impl FnOnce() -> Arc<dyn ProviderServer>,
+    options: ServeOptions,
+) -> ExitCode {
     logging::init();
     if !options.debug {
         let cookie = std::env::var(handshake::MAGIC_COOKIE_KEY).ok();
@@ -70,7 +82,13 @@ pub fn serve(core: Arc<dyn ProviderServer>, options: ServeOptions) -> ExitCode {
         .enable_all()
         .build()
         .map_err(ServeError::Runtime);
-    let result = runtime.and_then(|rt| rt.block_on(run(core, options)));
+    let result = runtime.and_then(|rt| {
+        let result = rt.block_on(run(make_core, options));
+        // Dropping the runtime would only run the destructors of tasks still parked on the
+        // connection (about 0.3 ms); the socket is already removed, and the exit closes the rest.
+        std::mem::forget(rt);
+        result
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -81,7 +99,10 @@ pub fn serve(core: Arc<dyn ProviderServer>, options: ServeOptions) -> ExitCode {
     }
 }
 
-async fn run(core: Arc<dyn ProviderServer>, options: ServeOptions) -> Result<(), ServeError> {
+async fn run(
+    make_core: impl FnOnce() -> Arc<dyn ProviderServer>,
+    options: ServeOptions,
+) -> Result<(), ServeError> {
     // In debug mode nobody negotiates: Terraform reattaches with whatever we announce.
     let offered = if options.debug {
         Some("5,6".to_string())
@@ -109,28 +130,6 @@ async fn run(core: Arc<dyn ProviderServer>, options: ServeOptions) -> Result<(),
     };
 
     let shutdown = Shutdown::new();
-    let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    health_reporter
-        .set_service_status("plugin", tonic_health::ServingStatus::Serving)
-        .await;
-
-    let dispatcher = Arc::new(Dispatcher::new(core));
-    let router = tonic::transport::Server::builder()
-        .add_service(health_service)
-        .add_service(pb::grpc_controller_server::GrpcControllerServer::new(
-            services::Controller(shutdown.clone()),
-        ))
-        .add_service(pb::grpc_stdio_server::GrpcStdioServer::new(
-            services::Stdio(shutdown.clone()),
-        ))
-        .add_service(pb::grpc_broker_server::GrpcBrokerServer::new(
-            services::Broker(shutdown.clone()),
-        ));
-    let router = if version == 5 {
-        router.add_service(protocol::tfplugin5::service(dispatcher))
-    } else {
-        router.add_service(protocol::tfplugin6::service(dispatcher))
-    };
 
     let address = socket_path.display().to_string();
     if options.debug {
@@ -182,14 +181,43 @@ async fn run(core: Arc<dyn ProviderServer>, options: ServeOptions) -> Result<(),
             .map_err(ServeError::Stdout)?;
     }
 
-    let incoming = transport::incoming(listener, mtls.map(|m| m.config));
+    // Terraform connects and starts the TLS handshake meanwhile; the client hello waits in the
+    // socket until the server runs.
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_service_status("plugin", tonic_health::ServingStatus::Serving)
+        .await;
+
+    let dispatcher = Arc::new(Dispatcher::new(make_core()));
+    let router = tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(pb::grpc_controller_server::GrpcControllerServer::new(
+            services::Controller(shutdown.clone()),
+        ))
+        .add_service(pb::grpc_stdio_server::GrpcStdioServer::new(
+            services::Stdio(shutdown.clone()),
+        ))
+        .add_service(pb::grpc_broker_server::GrpcBrokerServer::new(
+            services::Broker(shutdown.clone()),
+        ));
+    let router = if version == 5 {
+        router.add_service(protocol::tfplugin5::service(dispatcher))
+    } else {
+        router.add_service(protocol::tfplugin6::service(dispatcher))
+    };
+
+    let incoming = transport::incoming(listener, mtls.map(|m| m.config), shutdown.clone());
     let stop = shutdown.clone();
     let serving = router.serve_with_incoming_shutdown(incoming, async move { stop.wait().await });
     tokio::pin!(serving);
+    let debug = options.debug;
     tokio::select! {
         result = &mut serving => result?,
-        // Terraform closes its side right after Shutdown; don't let a lingering stream keep
-        // the process (and Terraform, which waits for it) alive.
+        // Terraform waits for the process to exit after Shutdown returns (go-plugin's Kill), and
+        // nothing follows the reply: leave as soon as it has reached the kernel. In debug mode
+        // the server stops gracefully instead.
+        _ = shutdown.reply_flushed(), if !debug => {}
+        // Don't let a lingering stream keep the process (and Terraform) waiting.
         _ = async {
             shutdown.wait().await;
             tokio::time::sleep(Duration::from_millis(200)).await;

@@ -3,7 +3,9 @@
 //! them, so they stay open until shutdown.
 
 use coder_proto::plugin as pb;
-use tokio::sync::{mpsc, watch};
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, watch, Notify};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::codegen::BoxStream;
 use tonic::{Request, Response, Status, Streaming};
@@ -12,12 +14,15 @@ use tonic::{Request, Response, Status, Streaming};
 #[derive(Clone)]
 pub struct Shutdown {
     tx: watch::Sender<bool>,
+    /// A connection finished a flush after shutdown was requested.
+    flushed: Arc<Notify>,
 }
 
 impl Shutdown {
     pub fn new() -> Self {
         Shutdown {
             tx: watch::channel(false).0,
+            flushed: Arc::new(Notify::new()),
         }
     }
 
@@ -25,9 +30,33 @@ impl Shutdown {
         self.tx.send_replace(true);
     }
 
+    pub fn is_triggered(&self) -> bool {
+        *self.tx.borrow()
+    }
+
     pub async fn wait(&self) {
         let mut rx = self.tx.subscribe();
         let _ = rx.wait_for(|down| *down).await;
+    }
+
+    /// Called by a connection each time everything written so far has been handed to the kernel.
+    pub(crate) fn note_flush(&self) {
+        if self.is_triggered() {
+            // Stores a permit when nobody waits yet, so the flush is not missed.
+            self.flushed.notify_one();
+        }
+    }
+
+    /// Resolves once shutdown was requested and a connection has since flushed what it wrote:
+    /// the reply to `Shutdown` is out. The runtime is single-threaded, and hyper hands the whole
+    /// reply (headers, empty message, trailers) to h2 in the same task poll that runs the handler
+    /// and triggers shutdown, so the next flush carries it. (Were the connection's flow-control
+    /// window ever exhausted, the trailers could miss that flush: Terraform's `Shutdown` call
+    /// would then fail, and go-plugin logs a warning and kills the process, which is exiting
+    /// anyway.)
+    pub async fn reply_flushed(&self) {
+        self.wait().await;
+        self.flushed.notified().await;
     }
 
     /// A stream that yields nothing and ends at shutdown.

@@ -16,6 +16,8 @@ use tokio_rustls::TlsAcceptor;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::server::Connected;
 
+use super::services::Shutdown;
+
 /// A fresh 0700 directory holding the socket; removed (with the socket) when dropped.
 pub struct SocketDir {
     dir: tempfile::TempDir,
@@ -38,8 +40,14 @@ impl SocketDir {
     }
 }
 
-/// One accepted connection.
-pub enum Conn {
+/// One accepted connection. Each completed flush is reported to [`Shutdown`], which is how the
+/// server learns that its reply to `GRPCController/Shutdown` has reached the kernel.
+pub struct Conn {
+    stream: Stream,
+    shutdown: Shutdown,
+}
+
+enum Stream {
     Plain(UnixStream),
     Tls(Box<TlsStream<UnixStream>>),
 }
@@ -55,9 +63,9 @@ impl AsyncRead for Conn {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Conn::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            Conn::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        match &mut self.get_mut().stream {
+            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
         }
     }
 }
@@ -68,23 +76,28 @@ impl AsyncWrite for Conn {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Conn::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            Conn::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        match &mut self.get_mut().stream {
+            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Conn::Plain(s) => Pin::new(s).poll_flush(cx),
-            Conn::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        let conn = self.get_mut();
+        let flushed = match &mut conn.stream {
+            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        };
+        if let Poll::Ready(Ok(())) = flushed {
+            conn.shutdown.note_flush();
         }
+        flushed
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Conn::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            Conn::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        match &mut self.get_mut().stream {
+            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
     }
 }
@@ -94,6 +107,7 @@ impl AsyncWrite for Conn {
 pub fn incoming(
     listener: UnixListener,
     tls: Option<Arc<ServerConfig>>,
+    shutdown: Shutdown,
 ) -> ReceiverStream<io::Result<Conn>> {
     let (tx, rx) = mpsc::channel(16);
     let acceptor = tls.map(TlsAcceptor::from);
@@ -107,9 +121,14 @@ pub fn incoming(
                 }
             };
             let tx = tx.clone();
+            let shutdown = shutdown.clone();
             match &acceptor {
                 None => {
-                    if tx.send(Ok(Conn::Plain(stream))).await.is_err() {
+                    let conn = Conn {
+                        stream: Stream::Plain(stream),
+                        shutdown,
+                    };
+                    if tx.send(Ok(conn)).await.is_err() {
                         return;
                     }
                 }
@@ -118,7 +137,11 @@ pub fn incoming(
                     tokio::spawn(async move {
                         match acceptor.accept(stream).await {
                             Ok(tls) => {
-                                let _ = tx.send(Ok(Conn::Tls(Box::new(tls)))).await;
+                                let conn = Conn {
+                                    stream: Stream::Tls(Box::new(tls)),
+                                    shutdown,
+                                };
+                                let _ = tx.send(Ok(conn)).await;
                             }
                             Err(e) => tracing::warn!("TLS handshake with a client failed: {e}"),
                         }
