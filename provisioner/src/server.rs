@@ -24,9 +24,18 @@ pub use security::{load_tls, PresharedKey, SecurityError};
 
 use crate::session::{self, SessionOptions};
 
-/// Largest message accepted or sent: template archives and states can be large (upstream
-/// caps single files at 10 MiB, and an archive holds many).
-pub const MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
+/// Largest gRPC message accepted or sent, either way: 64 MiB.
+///
+/// Measured (`tests/tests/provisioner_load.rs`): a build of 1,000 agents, each with an app
+/// and a `terraform_data` holding its token and init script, sends a 4.3 MiB PlanComplete
+/// (the plan JSON), a 7.2 MiB ApplyComplete (6.7 MiB of it the state, which the next
+/// PlanRequest carries back) and GraphCompletes of 0.3 MiB. Sizes grow linearly, so 64 MiB
+/// leaves ~8x headroom over that extreme template, while bounding what one client can make
+/// the server hold per message (256 MiB before, ~4 GiB for 8 concurrent sessions at worst
+/// with the copies decoding makes). InitComplete stays small: module files above 4 MiB go
+/// ahead in `DataUpload`/`ChunkPiece` messages. A request over the limit ends its call with
+/// OUT_OF_RANGE; a response over it (a plan of ~8,000+ such agents) fails the same way.
+pub const MAX_MESSAGE_SIZE: usize = 64 * 1024 * 1024;
 
 /// Where the server listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
