@@ -14,10 +14,12 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use coder_proto::provisioner::{
-    request, response, ApplyComplete, ApplyRequest, Config, GraphComplete, GraphRequest,
-    GraphSource, InitComplete, InitRequest, Log, LogLevel, ParseComplete, PlanComplete,
-    PlanRequest, Request, ResourceReplacement, Response, WorkspaceTransition,
+    request, response, ApplyComplete, ApplyRequest, ChunkPiece, Config, DataUpload, DataUploadType,
+    GraphComplete, GraphRequest, GraphSource, InitComplete, InitRequest, Log, LogLevel,
+    ParseComplete, PlanComplete, PlanRequest, PrebuiltWorkspaceBuildStage, Request,
+    ResourceReplacement, Response, WorkspaceTransition,
 };
+use sha2::Digest;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_stream::{Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
@@ -27,14 +29,20 @@ use crate::parse;
 use crate::terraform::timings::stage_timing;
 use crate::terraform::workdir::clear_dir;
 use crate::terraform::{
-    build_env, extract_archive, BuildInputs, Executor, LogSink, SessionDir, TerraformOptions,
-    WorkRoot,
+    archive_module_files, build_env, check_state, extract_archive, BuildInputs, Executor, LogSink,
+    SessionDir, TerraformOptions, WorkRoot, MAX_MODULE_ARCHIVE_SIZE,
 };
 
 /// Logged (INFO) when a destroy is planned for a workspace without state (upstream text).
 pub const NOTHING_TO_PLAN: &str = "The terraform state does not exist, there is nothing to do";
 /// Logged (INFO) when such a plan is applied (upstream text).
 pub const NOTHING_TO_APPLY: &str = "The terraform plan does not exist, there is nothing to do";
+
+/// The largest response upstream's transport carries (dRPC's 4 MiB message limit): an
+/// InitComplete bigger than this sends its module files ahead in pieces.
+pub const MAX_INLINE_RESPONSE: usize = 4 << 20;
+/// The size of each `ChunkPiece` (upstream's `ChunkSize`, 2 MiB).
+pub const UPLOAD_CHUNK_SIZE: usize = 2 << 20;
 
 /// What every session of a server shares.
 #[derive(Debug)]
@@ -265,7 +273,7 @@ impl Session {
             let cancel = CancellationToken::new();
             let mut violation = None;
             let mut input_closed = false;
-            let complete = {
+            let mut complete = {
                 let work = self.handle(kind, &cancel);
                 tokio::pin!(work);
                 loop {
@@ -301,6 +309,14 @@ impl Session {
                     }
                 }
             };
+            // Module files too large for one message go ahead of the Complete.
+            let uploads = match &mut complete {
+                response::Type::Init(init) => module_files_upload(init),
+                _ => Vec::new(),
+            };
+            for upload in uploads {
+                let _ = tx.send(Ok(upload));
+            }
             let error = complete_error(&complete);
             tracing::info!(
                 request = name,
@@ -396,13 +412,63 @@ impl Session {
         let (result, timings) = self.executor.init(&self.sink, cancel).await;
         let modules = self.executor.modules();
         self.initialized = result.is_ok();
+        if let Err(e) = result {
+            return InitComplete {
+                error: e.to_string(),
+                timings,
+                modules,
+                ..Default::default()
+            };
+        }
+        // A workspace build does not need them; a template import stores them so the
+        // control plane can read the template's modules without fetching them again.
+        let (module_files, module_files_hash) = if req.omit_module_files {
+            (Vec::new(), Vec::new())
+        } else {
+            self.module_files().await
+        };
         InitComplete {
-            error: result.err().map(|e| e.to_string()).unwrap_or_default(),
+            error: String::new(),
             timings,
             modules,
-            // Module files are not shipped back: the control plane can fetch modules itself.
-            module_files: Vec::new(),
-            module_files_hash: Vec::new(),
+            module_files,
+            module_files_hash,
+        }
+    }
+
+    /// The archive of the modules `init` fetched, and its SHA-256 (both empty when there is
+    /// none). A failure to archive costs the template some function, not the build: it is
+    /// logged, as upstream does.
+    async fn module_files(&self) -> (Vec<u8>, Vec<u8>) {
+        let dir = self.dir.path().to_path_buf();
+        let archived = tokio::task::spawn_blocking(move || {
+            archive_module_files(&dir, MAX_MODULE_ARCHIVE_SIZE).map_err(|e| e.to_string())
+        })
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()));
+        match archived {
+            Ok(files) => {
+                if !files.skipped.is_empty() {
+                    self.sink.log(
+                        LogLevel::Warn,
+                        &format!(
+                            "some terraform modules were not archived, the template will have \
+                             reduced function: {}",
+                            files.skipped.join(", ")
+                        ),
+                    );
+                }
+                let hash = files.hash();
+                (files.tar, hash)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "failed to archive modules");
+                self.sink.log(
+                    LogLevel::Warn,
+                    &format!("terraform modules were not archived: {e}"),
+                );
+                (Vec::new(), Vec::new())
+            }
         }
     }
 
@@ -411,6 +477,12 @@ impl Session {
         if !self.initialized {
             return PlanComplete {
                 error: "cannot plan before a successful init".to_string(),
+                ..Default::default()
+            };
+        }
+        if let Err(error) = checked_state("PlanRequest", &req.state) {
+            return PlanComplete {
+                error,
                 ..Default::default()
             };
         }
@@ -482,6 +554,16 @@ impl Session {
             }
         };
         let summary = summarize_plan(&json);
+        let claim = req
+            .metadata
+            .as_ref()
+            .map(|m| m.prebuilt_workspace_build_stage())
+            == Some(PrebuiltWorkspaceBuildStage::Claim);
+        if claim && !destroy && !summary.replacements.is_empty() {
+            // Replacing resources when a prebuilt workspace is claimed throws away what was
+            // prebuilt; show the admin which attributes force it.
+            self.executor.log_plan_text(&self.sink, cancel).await;
+        }
         self.plan = Some(CachedPlan {
             json: json.clone(),
             nothing_to_do: false,
@@ -510,8 +592,8 @@ impl Session {
                 if plan.nothing_to_do {
                     return GraphComplete::default();
                 }
-                match serde_json::from_slice::<TfPlan>(&plan.json) {
-                    Ok(p) => p.modules_for_conversion(),
+                match TfPlan::modules_from_json(&plan.json) {
+                    Ok(modules) => modules,
                     Err(e) => return fail(format!("decode terraform plan: {e}")),
                 }
             }
@@ -561,9 +643,7 @@ impl Session {
             .show_state(cancel)
             .await
             .map_err(|e| e.to_string())?;
-        serde_json::from_slice::<TfState>(&json)
-            .map(|s| s.modules_for_conversion())
-            .map_err(|e| format!("decode terraform state: {e}"))
+        TfState::modules_from_json(&json).map_err(|e| format!("decode terraform state: {e}"))
     }
 
     /// `terraform graph` plus conversion of `modules`.
@@ -585,6 +665,16 @@ impl Session {
     }
 
     async fn apply(&mut self, req: ApplyRequest, cancel: &CancellationToken) -> ApplyComplete {
+        // Checked before the plan is used up, so the build can be retried with a good state.
+        // The state answered is the one the plan was made with: the caller must not replace
+        // what it has with nothing.
+        if let Err(error) = checked_state("ApplyRequest", &req.state) {
+            return ApplyComplete {
+                state: self.executor.read_state(),
+                error,
+                ..Default::default()
+            };
+        }
         let Some(plan) = self.plan.take() else {
             return ApplyComplete {
                 error: "cannot apply before successful plan".to_string(),
@@ -661,6 +751,58 @@ impl Session {
             },
         }
     }
+}
+
+/// Checks a request's state before it reaches the work directory and Terraform. Empty means
+/// no state. The error names the request field and says what is wrong.
+fn checked_state(request: &str, state: &[u8]) -> Result<(), String> {
+    if state.is_empty() {
+        return Ok(());
+    }
+    check_state(state).map_err(|e| {
+        format!("{request}.state is not a state Terraform can read, so Terraform was not run: {e}")
+    })
+}
+
+/// When the InitComplete is larger than upstream's transport carries, its module files go
+/// ahead of it as a `DataUpload` and `ChunkPiece`s (upstream's order: the upload, then the
+/// pieces by index, then the Complete with `module_files` empty and `module_files_hash` set
+/// to the SHA-256 of the whole payload, which the control plane checks after reassembly).
+/// Returns those messages, in order; nothing when the Complete fits.
+fn module_files_upload(init: &mut InitComplete) -> Vec<Response> {
+    // The size of `Response{init}`: the Complete as field 3 of the response.
+    let encoded = prost::encoding::message::encoded_len(3, init);
+    if encoded <= MAX_INLINE_RESPONSE || init.module_files.is_empty() {
+        return Vec::new();
+    }
+    let data = std::mem::take(&mut init.module_files);
+    let hash = sha2::Sha256::digest(&data).to_vec();
+    init.module_files_hash = hash.clone();
+    let pieces: Vec<&[u8]> = data.chunks(UPLOAD_CHUNK_SIZE).collect();
+    tracing::info!(
+        bytes = data.len(),
+        pieces = pieces.len(),
+        "init response too large; sending module files as an upload"
+    );
+    let mut out = Vec::with_capacity(pieces.len() + 1);
+    out.push(Response {
+        r#type: Some(response::Type::DataUpload(DataUpload {
+            upload_type: DataUploadType::UploadTypeModuleFiles.into(),
+            data_hash: hash.clone(),
+            file_size: i64::try_from(data.len()).unwrap_or(i64::MAX),
+            chunks: i32::try_from(pieces.len()).unwrap_or(i32::MAX),
+        })),
+    });
+    for (index, piece) in pieces.into_iter().enumerate() {
+        out.push(Response {
+            r#type: Some(response::Type::ChunkPiece(ChunkPiece {
+                data: piece.to_vec(),
+                full_data_hash: hash.clone(),
+                piece_index: i32::try_from(index).unwrap_or(i32::MAX),
+            })),
+        });
+    }
+    out
 }
 
 /// The `error` of a *Complete; `None` when it is empty (or the message is not a Complete).
@@ -770,6 +912,65 @@ fn format_attribute_path(steps: &[serde_json::Value]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn small_module_files_stay_in_the_complete() {
+        let mut init = InitComplete {
+            module_files: vec![1; 1024],
+            module_files_hash: sha2::Sha256::digest([1u8; 1024]).to_vec(),
+            ..Default::default()
+        };
+        let before = init.clone();
+        assert!(module_files_upload(&mut init).is_empty());
+        assert_eq!(init, before);
+    }
+
+    #[test]
+    fn large_module_files_go_ahead_in_pieces() {
+        let data: Vec<u8> = (0..(5 << 20) + 7).map(|i: usize| (i % 251) as u8).collect();
+        let hash = sha2::Sha256::digest(&data).to_vec();
+        let mut init = InitComplete {
+            module_files: data.clone(),
+            module_files_hash: hash.clone(),
+            ..Default::default()
+        };
+        let sent = module_files_upload(&mut init);
+        assert!(init.module_files.is_empty());
+        assert_eq!(init.module_files_hash, hash);
+        let Some(response::Type::DataUpload(upload)) = &sent[0].r#type else {
+            panic!("first comes the DataUpload: {:?}", sent[0].r#type);
+        };
+        assert_eq!(upload.upload_type(), DataUploadType::UploadTypeModuleFiles);
+        assert_eq!(upload.data_hash, hash);
+        assert_eq!(upload.file_size, data.len() as i64);
+        assert_eq!(upload.chunks, 3);
+        let mut joined = Vec::new();
+        for (i, r) in sent[1..].iter().enumerate() {
+            let Some(response::Type::ChunkPiece(piece)) = &r.r#type else {
+                panic!("then the pieces: {:?}", r.r#type);
+            };
+            assert_eq!(piece.piece_index, i as i32);
+            assert_eq!(piece.full_data_hash, hash);
+            assert!(piece.data.len() <= UPLOAD_CHUNK_SIZE);
+            joined.extend_from_slice(&piece.data);
+        }
+        assert_eq!(sent.len(), 4);
+        assert_eq!(joined, data);
+    }
+
+    #[test]
+    fn corrupt_states_are_refused_by_request_field() {
+        assert_eq!(checked_state("PlanRequest", b""), Ok(()));
+        assert_eq!(checked_state("PlanRequest", br#"{"version":4}"#), Ok(()));
+        assert_eq!(
+            checked_state("ApplyRequest", b"[]"),
+            Err(
+                "ApplyRequest.state is not a state Terraform can read, so Terraform was not \
+                 run: its top level is an array, not an object"
+                    .to_string()
+            )
+        );
+    }
 
     #[test]
     fn log_levels() {

@@ -1,6 +1,7 @@
 //! Faults around a build, over the real gRPC API with real Terraform: Terraform SIGKILLed in
-//! the middle of an apply, the client going away mid-build, and Cancel racing the end of a
-//! request. (Cancelling a running request is in provisioner_cancel.rs.)
+//! the middle of an apply, the client going away mid-build, Cancel racing the end of a request,
+//! and a corrupt state in the request. (Cancelling a running request is in
+//! provisioner_cancel.rs.)
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -643,4 +644,139 @@ async fn cancel_racing_the_end_of_requests_gets_exactly_one_complete_each() {
             );
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// d. A corrupt state in the request
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corrupt_states_are_refused_before_terraform_runs() {
+    let tf = &terraform_versions()[0];
+    let server = server(tf, Vec::new());
+    let mut session = server.session("").await;
+    session.request(init(SMALL)).await.assert_ok();
+    session
+        .request(plan(WorkspaceTransition::Start, Vec::new()))
+        .await
+        .assert_ok();
+    let good = session
+        .request(apply(WorkspaceTransition::Start, Vec::new()))
+        .await
+        .assert_ok()
+        .apply()
+        .state
+        .clone();
+    assert_eq!(addresses(&good), vec!["terraform_data.a"]);
+    let cut = &good[..good.len() * 2 / 3];
+    let edited = |edit: &dyn Fn(&mut serde_json::Value)| -> Vec<u8> {
+        let mut json: serde_json::Value = serde_json::from_slice(&good).expect("state JSON");
+        edit(&mut json);
+        serde_json::to_vec_pretty(&json).expect("serialize")
+    };
+    let newer = edited(&|j| j["version"] = 5.into());
+    let string_version = edited(&|j| j["version"] = "4".into());
+    let bad_resources = edited(&|j| {
+        let resources = j["resources"].take();
+        j["resources"] = serde_json::json!({ "x": resources });
+    });
+
+    let cases: Vec<(&str, Vec<u8>, String)> = vec![
+        (
+            "truncated",
+            cut.to_vec(),
+            "the state looks truncated".into(),
+        ),
+        (
+            "not JSON",
+            b"<html><body>502 Bad Gateway</body></html>\n".to_vec(),
+            "it is not valid JSON: expected value at line 1 column 1".into(),
+        ),
+        (
+            "newer format",
+            newer,
+            "its format version 5 is newer than any this Terraform reads (up to 4)".into(),
+        ),
+        (
+            "version as text",
+            string_version,
+            "its \"version\" is a string; the state format version must be a positive whole number"
+                .into(),
+        ),
+        (
+            "resources of the wrong type",
+            bad_resources,
+            "\"resources\" is an object; Terraform expects an array".into(),
+        ),
+        (
+            "an array",
+            b"[]".to_vec(),
+            "its top level is an array, not an object".into(),
+        ),
+    ];
+    for (what, state, says) in &cases {
+        let started = Instant::now();
+        let refused = session
+            .request(plan(WorkspaceTransition::Start, state.clone()))
+            .await;
+        let error = refused.error();
+        assert!(
+            error.starts_with(
+                "PlanRequest.state is not a state Terraform can read, so Terraform was not run: "
+            ) && error.contains(says.as_str()),
+            "{what}: {error}"
+        );
+        // Terraform did not run: it logs nothing, and the answer is immediate.
+        assert!(refused.logs.is_empty(), "{what}:\n{}", refused.log_text());
+        assert!(refused.plan().plan.is_empty(), "{what}");
+        eprintln!(
+            "[faults] corrupt state ({what}) refused in {:.1} ms: {error}",
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+
+    // A destroy with a corrupt state is refused the same way (not taken for "no state").
+    let refused = session
+        .request(plan(WorkspaceTransition::Destroy, cut.to_vec()))
+        .await;
+    assert!(
+        refused.error().contains("the state looks truncated"),
+        "{}",
+        refused.error()
+    );
+
+    // The corrupt bytes never reached the work directory: a plan with the good state sees
+    // the resource as it is (no changes), and the apply checks its state the same way.
+    let replanned = session
+        .request(plan(WorkspaceTransition::Start, good.clone()))
+        .await
+        .assert_ok();
+    let json: serde_json::Value =
+        serde_json::from_slice(&replanned.plan().plan).expect("plan JSON");
+    assert_eq!(
+        json["resource_changes"][0]["change"]["actions"],
+        serde_json::json!(["no-op"]),
+        "{json}"
+    );
+    for (what, state, says) in &cases {
+        let refused = session
+            .request(apply(WorkspaceTransition::Start, state.clone()))
+            .await;
+        let error = refused.error();
+        assert!(
+            error.starts_with(
+                "ApplyRequest.state is not a state Terraform can read, so Terraform was not run: "
+            ) && error.contains(says.as_str()),
+            "{what}: {error}"
+        );
+        assert!(refused.logs.is_empty(), "{what}:\n{}", refused.log_text());
+        // The answer carries the state the plan was made with, never nothing.
+        assert_eq!(refused.apply().state, good, "{what}");
+    }
+    // The plan was kept: the apply goes through once the state is right.
+    let applied = session
+        .request(apply(WorkspaceTransition::Start, good.clone()))
+        .await
+        .assert_ok();
+    assert_eq!(addresses(&applied.apply().state), vec!["terraform_data.a"]);
 }
