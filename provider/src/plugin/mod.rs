@@ -14,7 +14,6 @@
 //! hang up or tearing the runtime down, since Terraform waits for the exit.
 
 pub mod dispatch;
-mod ecdsa_p521;
 pub mod handshake;
 pub mod logging;
 pub mod protocol;

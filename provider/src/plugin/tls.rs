@@ -6,13 +6,13 @@
 //! the environment, and its handshake signature is checked.
 //!
 //! All the cryptography is ring's (randomness, key exchange, our own P-256 key, signature
-//! verification) except ECDSA P-521/SHA-512, which ring cannot verify: that one algorithm is ours
-//! ([`ecdsa_p521`]) on RustCrypto's pure-Rust `p521` curve arithmetic ([`EcdsaP521Sha512`]).
-//! Verifying needs no randomness, and unlike aws-lc-rs (which we used before) it brings no C
-//! library into the build.
+//! verification) except ECDSA P-521/SHA-512, which ring cannot verify: that one algorithm comes
+//! from RustCrypto's pure-Rust `p521` ([`EcdsaP521Sha512`]). Verifying needs no randomness, and
+//! unlike aws-lc-rs (which we used before) it brings no C library into the build.
 
 use std::sync::{Arc, OnceLock};
 
+use p521::ecdsa::signature::Verifier;
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{ring, CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
@@ -22,8 +22,6 @@ use rustls::pki_types::{
 };
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme};
-
-use super::ecdsa_p521;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
@@ -108,11 +106,13 @@ impl SignatureVerificationAlgorithm for EcdsaP521Sha512 {
         if public_key.first() != Some(&0x04) {
             return Err(InvalidSignature);
         }
-        if ecdsa_p521::verify(public_key, message, signature) {
-            Ok(())
-        } else {
-            Err(InvalidSignature)
-        }
+        let key =
+            p521::ecdsa::VerifyingKey::from_sec1_bytes(public_key).map_err(|_| InvalidSignature)?;
+        let signature =
+            p521::ecdsa::Signature::from_der(signature).map_err(|_| InvalidSignature)?;
+        // Hashes `message` with SHA-512 and rejects high/zero scalars as the ecdsa crate does.
+        key.verify(message, &signature)
+            .map_err(|_| InvalidSignature)
     }
 
     fn public_key_alg_id(&self) -> AlgorithmIdentifier {
