@@ -169,6 +169,9 @@ async fn tls_serves_trusting_clients_and_refuses_the_rest() {
     parse_round_trip(server.client_with(&server.credentials).await)
         .await
         .expect("the trusting client is still served");
+    wait_until(Duration::from_secs(10), || {
+        server.stderr_text().contains("TLS handshake failed")
+    });
     let log = server.stderr_text();
     assert!(log.contains("TLS handshake failed"), "{log}");
 }
@@ -235,14 +238,24 @@ async fn mutual_tls_requires_a_client_certificate_from_the_ca() {
     parse_round_trip(server.client_with(&good).await)
         .await
         .expect("the good client is still served");
-    let log = server.stderr_text();
-    // (The client's channel retries, so each refusal may be logged more than once.)
-    let refused = |reason: &str| {
+    // (The client's channel retries, so each refusal may be logged more than once; the
+    // server's stderr is read on another thread.)
+    let refused = |log: &str, reason: &str| {
         log.lines()
             .any(|l| l.contains("TLS handshake failed") && l.contains(reason))
     };
-    assert!(refused("peer sent no certificates"), "{log}");
-    assert!(refused("invalid peer certificate: UnknownIssuer"), "{log}");
+    let reasons = [
+        "peer sent no certificates",
+        "invalid peer certificate: UnknownIssuer",
+    ];
+    wait_until(Duration::from_secs(10), || {
+        let log = server.stderr_text();
+        reasons.iter().all(|r| refused(&log, r))
+    });
+    let log = server.stderr_text();
+    for reason in reasons {
+        assert!(refused(&log, reason), "{reason}: {log}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -295,6 +308,10 @@ async fn pre_shared_key_is_required_on_every_call() {
             .expect_err("served without the right key");
         assert_eq!(err, expected);
     }
+    // The server's stderr is read on another thread: wait for the third refusal to arrive.
+    wait_until(Duration::from_secs(10), || {
+        server.stderr_text().matches("refused a call").count() >= 3
+    });
     let log = server.stderr_text();
     assert_eq!(log.matches("refused a call").count(), 3, "{log}");
     assert!(!log.contains(PSK), "the server logged the key:\n{log}");
