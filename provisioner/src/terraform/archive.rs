@@ -2,7 +2,8 @@
 //!
 //! The archive comes from whoever can push a template, so it is untrusted: only regular
 //! files and directories below the target are written, nothing is ever followed out of it,
-//! and every file has a size limit (upstream's rules, coder-provisioner.md §3.2).
+//! every file has a size limit (upstream's rules, coder-provisioner.md §3.2), and so does the
+//! number of entries (ours: empty files and directories cost inodes, not bytes).
 
 use std::fs;
 use std::io::{self, Read, Write};
@@ -13,6 +14,10 @@ use tar::EntryType;
 
 /// Largest file an archive may hold.
 pub const MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
+
+/// Most entries (files and directories) an archive may hold. Templates have tens of files; a
+/// 64 MiB message could otherwise carry ~130,000 empty ones.
+pub const MAX_ENTRIES: usize = 10_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
@@ -26,6 +31,8 @@ pub enum ArchiveError {
     Unsupported { entry: String, kind: String },
     #[error("template archive entry {entry:?} is {size} bytes; files may be at most 10 MiB ({MAX_FILE_SIZE} bytes)")]
     TooLarge { entry: String, size: u64 },
+    #[error("template archive has more than {MAX_ENTRIES} entries; templates may hold at most {MAX_ENTRIES} files and directories")]
+    TooManyEntries,
     #[error("template archive entry {entry:?}: {source}")]
     Entry { entry: String, source: io::Error },
     #[error("read template archive: {0}")]
@@ -37,7 +44,10 @@ pub enum ArchiveError {
 pub fn extract(bytes: &[u8], dest: &Path) -> Result<Vec<PathBuf>, ArchiveError> {
     let mut archive = tar::Archive::new(bytes);
     let mut written = Vec::new();
-    for entry in archive.entries().map_err(ArchiveError::Read)? {
+    for (index, entry) in archive.entries().map_err(ArchiveError::Read)?.enumerate() {
+        if index >= MAX_ENTRIES {
+            return Err(ArchiveError::TooManyEntries);
+        }
         let mut entry = entry.map_err(ArchiveError::Read)?;
         let raw_name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let kind = entry.header().entry_type();
@@ -217,6 +227,22 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let result = extract(bytes, dir.path());
         (dir, result)
+    }
+
+    #[test]
+    fn refuses_too_many_entries() {
+        let names: Vec<String> = (0..=MAX_ENTRIES).map(|i| format!("f{i}.tf")).collect();
+        let entries: Vec<(&str, EntryType, &[u8])> = names
+            .iter()
+            .map(|n| (n.as_str(), EntryType::Regular, &b""[..]))
+            .collect();
+        let (_dir, result) = extract_to_temp(&archive(&entries));
+        let err = result.expect_err("one entry too many");
+        assert!(matches!(err, ArchiveError::TooManyEntries), "{err}");
+        assert!(err.to_string().contains("more than 10000 entries"), "{err}");
+        // The limit itself is fine.
+        let (_dir, result) = extract_to_temp(&archive(&entries[..MAX_ENTRIES]));
+        assert_eq!(result.expect("at the limit").len(), MAX_ENTRIES);
     }
 
     #[test]
