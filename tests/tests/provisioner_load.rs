@@ -395,11 +395,10 @@ async fn concurrent_builds_keep_memory_and_descriptors_flat() {
     let builds = env_number("CODER_LOAD_BUILDS", 200);
     let concurrency = env_number("CODER_LOAD_CONCURRENCY", 8).max(1);
     let tf = &terraform_versions()[0];
-    // CODER_LOAD_PLUGIN_CACHE=1 serves with `--plugin-cache-dir`. Off by default: every
-    // `terraform init` (no lock file, unpacked mirror) unlinks and re-creates the cache entry,
-    // and another session's plan or apply that resolves its provider link in that moment
-    // fails with `could not read package directory` (found by this test; see
-    // docs/reliability.md).
+    // CODER_LOAD_PLUGIN_CACHE=1 serves with `--plugin-cache-dir`. Every `terraform init` (no
+    // lock file, unpacked mirror) unlinks and re-creates the cache entry, so another session's
+    // plan or apply resolving its provider link in that moment failed with `could not read
+    // package directory` (found by this test) until inits took the cache exclusively.
     let cache = tempfile::tempdir().expect("plugin cache dir");
     let cache_arg = cache.path().display().to_string();
     let mut args = Vec::new();

@@ -1,11 +1,13 @@
 //! Eight sessions at once on one server, each building its own workspace from the same
-//! template: each gets its own work directory, state and answers.
+//! template: each gets its own work directory, state and answers; also with a plugin cache
+//! shared by the sessions.
 
 use coder_proto::provisioner::{
     request, ApplyRequest, InitRequest, PlanRequest, VariableValue, WorkspaceTransition,
 };
 use integration_tests::provisioner::{
-    metadata, state_instances, tar_of, wait_until, ProvisionerServer, WORKSPACE_TEMPLATE,
+    metadata, state_instances, tar_of, wait_until, ProvisionerServer, ServerOptions,
+    WORKSPACE_TEMPLATE,
 };
 use integration_tests::terraform_versions;
 use std::time::Duration;
@@ -16,6 +18,37 @@ const SESSIONS: usize = 8;
 async fn eight_parallel_sessions() {
     let tf = &terraform_versions()[0];
     let server = ProvisionerServer::start(tf);
+    build_in_parallel(&server).await;
+}
+
+/// With `--plugin-cache-dir`, each `terraform init` (no lock file in the template) removes and
+/// re-creates the provider's cache entry; before inits took the cache exclusively, another
+/// session's plan or apply starting the provider at that moment failed with "could not read
+/// package directory".
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn eight_parallel_sessions_sharing_a_plugin_cache() {
+    let tf = &terraform_versions()[0];
+    let cache = tempfile::tempdir().expect("plugin cache dir");
+    let cache_arg = cache.path().display().to_string();
+    let server = ProvisionerServer::start_with(
+        tf,
+        ServerOptions {
+            args: vec!["--plugin-cache-dir", cache_arg.as_str()],
+            ..Default::default()
+        },
+    );
+    for _round in 0..2 {
+        build_in_parallel(&server).await;
+    }
+    assert!(
+        std::fs::read_dir(cache.path().join("registry.terraform.io"))
+            .map(|mut entries| entries.next().is_some())
+            .unwrap_or(false),
+        "the provider was installed into the shared cache"
+    );
+}
+
+async fn build_in_parallel(server: &ProvisionerServer) {
     let mut tasks = Vec::new();
     for i in 0..SESSIONS {
         let mut session = server.session("").await;

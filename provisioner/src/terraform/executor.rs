@@ -42,9 +42,12 @@ pub struct TerraformOptions {
     pub cli_config_file: Option<PathBuf>,
     /// Time from SIGINT to SIGKILL when a build is cancelled.
     pub exit_timeout: Duration,
-    /// Terraform's plugin cache is not safe for concurrent `init`s; sessions sharing a cache
-    /// take turns (upstream serialises `init` the same way).
-    pub init_lock: tokio::sync::Mutex<()>,
+    /// Terraform's plugin cache is not safe for concurrent use: `init` may remove and re-create
+    /// a provider's cache entry (it does whenever no lock file vouches for the cached copy)
+    /// while another session's Terraform is starting that provider from it. With a cache,
+    /// `init` holds this lock exclusively and every other Terraform command shares it; the
+    /// lock is fair, so a waiting `init` is not starved by a stream of plans.
+    pub cache_lock: tokio::sync::RwLock<()>,
 }
 
 impl TerraformOptions {
@@ -54,7 +57,7 @@ impl TerraformOptions {
             plugin_cache_dir: None,
             cli_config_file: None,
             exit_timeout: DEFAULT_EXIT_TIMEOUT,
-            init_lock: tokio::sync::Mutex::new(()),
+            cache_lock: tokio::sync::RwLock::new(()),
         }
     }
 
@@ -159,12 +162,13 @@ impl Executor {
             Some(cache) => {
                 // Another session's init may take long; a cancel must not wait for it.
                 let guard = tokio::select! {
-                    guard = self.opts.init_lock.lock() => guard,
+                    guard = self.opts.cache_lock.write() => guard,
                     _ = cancel.cancelled() => {
                         let timing = stage_timing("init", started, SystemTime::now(), false);
                         return (
                             Err(ExecError::Init(
-                                "canceled while waiting for another session's init".to_string(),
+                                "canceled while waiting for other sessions to finish with the plugin cache"
+                                    .to_string(),
                             )),
                             vec![timing],
                         );
@@ -333,6 +337,20 @@ impl Executor {
         )
     }
 
+    /// With a plugin cache, a share of it for a command other than `init` (which starts
+    /// providers from the cache), held until the guard drops. `None` without a cache, or when
+    /// `cancel` fires first: then the command itself reports the cancel without starting.
+    async fn share_plugin_cache(
+        &self,
+        cancel: &CancellationToken,
+    ) -> Option<tokio::sync::RwLockReadGuard<'_, ()>> {
+        self.opts.plugin_cache_dir.as_ref()?;
+        tokio::select! {
+            guard = self.opts.cache_lock.read() => Some(guard),
+            _ = cancel.cancelled() => None,
+        }
+    }
+
     /// Runs a `-json` command: stdout parsed into logs and timings, stderr logged as errors.
     async fn run_json(
         &self,
@@ -342,6 +360,7 @@ impl Executor {
         cancel: &CancellationToken,
     ) -> (Result<Outcome, RunError>, Vec<Timing>) {
         let timings = Mutex::new(TimingCollector::new(stage));
+        let _cache = self.share_plugin_cache(cancel).await;
         let result = process::run(
             spec,
             |line| {
@@ -388,6 +407,7 @@ impl Executor {
             self.plan_path().into_os_string(),
         ];
         let spec = self.spec(args, self.base_env.clone());
+        let _cache = self.share_plugin_cache(cancel).await;
         let result = process::run(
             &spec,
             |line| sink.log(replacement_level(line), line),
@@ -429,6 +449,7 @@ impl Executor {
         let spec = self.spec(args, self.base_env.clone());
         let stdout = Mutex::new(Vec::<u8>::new());
         let stderr = Mutex::new(String::new());
+        let _cache = self.share_plugin_cache(cancel).await;
         let result = process::run(
             &spec,
             |line| {
