@@ -317,6 +317,11 @@ impl Session {
             for upload in uploads {
                 let _ = tx.send(Ok(upload));
             }
+            // Errors quote Terraform's stderr and our own messages; they reach the client like
+            // its logs do, so they hide the same secrets.
+            if let Some(error) = complete_error_mut(&mut complete) {
+                *error = self.secrets.redact(error);
+            }
             let error = complete_error(&complete);
             tracing::info!(
                 request = name,
@@ -806,6 +811,17 @@ fn module_files_upload(init: &mut InitComplete) -> Vec<Response> {
 }
 
 /// The `error` of a *Complete; `None` when it is empty (or the message is not a Complete).
+fn complete_error_mut(complete: &mut response::Type) -> Option<&mut String> {
+    match complete {
+        response::Type::Parse(c) => Some(&mut c.error),
+        response::Type::Init(c) => Some(&mut c.error),
+        response::Type::Plan(c) => Some(&mut c.error),
+        response::Type::Graph(c) => Some(&mut c.error),
+        response::Type::Apply(c) => Some(&mut c.error),
+        _ => None,
+    }
+}
+
 pub fn complete_error(complete: &response::Type) -> Option<&str> {
     let error = match complete {
         response::Type::Parse(c) => &c.error,

@@ -430,3 +430,69 @@ async fn validation_errors_do_not_show_masked_parameter_values() {
         }
     }
 }
+
+/// Two apps whose slug is the owner's session token: the conversion's duplicate-slug error
+/// quotes the slug, and reaches the client in `GraphComplete.error`, which hides secrets like
+/// every Log does.
+const SLUG_TEMPLATE: &str = r#"
+terraform {
+  required_providers {
+    coder = { source = "coder/coder" }
+  }
+}
+
+data "coder_workspace_owner" "me" {}
+
+resource "coder_agent" "main" {
+  os   = "linux"
+  arch = "amd64"
+}
+
+resource "terraform_data" "host" {
+  input = coder_agent.main.init_script
+}
+
+resource "coder_app" "one" {
+  agent_id = coder_agent.main.id
+  slug     = data.coder_workspace_owner.me.session_token
+}
+
+resource "coder_app" "two" {
+  agent_id = coder_agent.main.id
+  slug     = data.coder_workspace_owner.me.session_token
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn complete_errors_do_not_show_secrets() {
+    let tf = &terraform_versions()[0];
+    let server = ProvisionerServer::start(tf);
+    let mut session = server.session("").await;
+    session
+        .request(request::Type::Init(InitRequest {
+            template_source_archive: tar_of(&[("main.tf", SLUG_TEMPLATE)]),
+            omit_module_files: true,
+        }))
+        .await
+        .assert_ok();
+    let mut meta = metadata(WorkspaceTransition::Start, "dev", "alice");
+    meta.workspace_owner_session_token = SESSION_TOKEN.into();
+    session
+        .request(request::Type::Plan(PlanRequest {
+            metadata: Some(meta),
+            ..Default::default()
+        }))
+        .await
+        .assert_ok();
+    let graph = session
+        .request(request::Type::Graph(GraphRequest {
+            source: GraphSource::SourcePlan.into(),
+        }))
+        .await;
+    assert_eq!(
+        graph.error(),
+        r#"duplicate app slug, they must be unique per template: "<redacted>""#,
+        "{tf}"
+    );
+    assert_no_secret(&graph, &[SESSION_TOKEN.to_string()], "graph");
+}
