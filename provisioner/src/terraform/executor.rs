@@ -337,18 +337,25 @@ impl Executor {
         )
     }
 
-    /// With a plugin cache, a share of it for a command other than `init` (which starts
-    /// providers from the cache), held until the guard drops. `None` without a cache, or when
-    /// `cancel` fires first: then the command itself reports the cancel without starting.
-    async fn share_plugin_cache(
+    /// Runs a Terraform command other than `init`. With a plugin cache it first takes a share of
+    /// the cache (those commands start providers from it; `init` holds it exclusively) and
+    /// keeps it until the command ends. A cancel while waiting for the share lets the command
+    /// report the cancel without starting.
+    async fn run(
         &self,
+        spec: &CommandSpec,
+        on_stdout: impl FnMut(&str) + Send,
+        on_stderr: impl FnMut(&str) + Send,
         cancel: &CancellationToken,
-    ) -> Option<tokio::sync::RwLockReadGuard<'_, ()>> {
-        self.opts.plugin_cache_dir.as_ref()?;
-        tokio::select! {
-            guard = self.opts.cache_lock.read() => Some(guard),
-            _ = cancel.cancelled() => None,
-        }
+    ) -> Result<Outcome, RunError> {
+        let _cache = match &self.opts.plugin_cache_dir {
+            Some(_) => tokio::select! {
+                guard = self.opts.cache_lock.read() => Some(guard),
+                _ = cancel.cancelled() => None,
+            },
+            None => None,
+        };
+        process::run(spec, on_stdout, on_stderr, cancel, self.opts.exit_timeout).await
     }
 
     /// Runs a `-json` command: stdout parsed into logs and timings, stderr logged as errors.
@@ -360,21 +367,20 @@ impl Executor {
         cancel: &CancellationToken,
     ) -> (Result<Outcome, RunError>, Vec<Timing>) {
         let timings = Mutex::new(TimingCollector::new(stage));
-        let _cache = self.share_plugin_cache(cancel).await;
-        let result = process::run(
-            spec,
-            |line| {
-                if let Some(parsed) = handle_json_line(line, sink) {
-                    if let Ok(mut t) = timings.lock() {
-                        t.observe(&parsed);
+        let result = self
+            .run(
+                spec,
+                |line| {
+                    if let Some(parsed) = handle_json_line(line, sink) {
+                        if let Ok(mut t) = timings.lock() {
+                            t.observe(&parsed);
+                        }
                     }
-                }
-            },
-            |line| handle_plain_line(line, LogLevel::Error, sink),
-            cancel,
-            self.opts.exit_timeout,
-        )
-        .await;
+                },
+                |line| handle_plain_line(line, LogLevel::Error, sink),
+                cancel,
+            )
+            .await;
         let timings = timings
             .into_inner()
             .map(TimingCollector::finish)
@@ -407,15 +413,14 @@ impl Executor {
             self.plan_path().into_os_string(),
         ];
         let spec = self.spec(args, self.base_env.clone());
-        let _cache = self.share_plugin_cache(cancel).await;
-        let result = process::run(
-            &spec,
-            |line| sink.log(replacement_level(line), line),
-            |line| handle_plain_line(line, LogLevel::Error, sink),
-            cancel,
-            self.opts.exit_timeout,
-        )
-        .await;
+        let result = self
+            .run(
+                &spec,
+                |line| sink.log(replacement_level(line), line),
+                |line| handle_plain_line(line, LogLevel::Error, sink),
+                cancel,
+            )
+            .await;
         if let Some(failure) = failure_text(&result) {
             tracing::debug!(error = %failure, "could not show the plan's drift");
         }
@@ -449,25 +454,24 @@ impl Executor {
         let spec = self.spec(args, self.base_env.clone());
         let stdout = Mutex::new(Vec::<u8>::new());
         let stderr = Mutex::new(String::new());
-        let _cache = self.share_plugin_cache(cancel).await;
-        let result = process::run(
-            &spec,
-            |line| {
-                if let Ok(mut out) = stdout.lock() {
-                    out.extend_from_slice(line.as_bytes());
-                    out.push(b'\n');
-                }
-            },
-            |line| {
-                if let Ok(mut err) = stderr.lock() {
-                    err.push_str(line);
-                    err.push('\n');
-                }
-            },
-            cancel,
-            self.opts.exit_timeout,
-        )
-        .await;
+        let result = self
+            .run(
+                &spec,
+                |line| {
+                    if let Ok(mut out) = stdout.lock() {
+                        out.extend_from_slice(line.as_bytes());
+                        out.push(b'\n');
+                    }
+                },
+                |line| {
+                    if let Ok(mut err) = stderr.lock() {
+                        err.push_str(line);
+                        err.push('\n');
+                    }
+                },
+                cancel,
+            )
+            .await;
         match failure_text(&result) {
             None => Ok(stdout.into_inner().unwrap_or_default()),
             Some(exit) => {
